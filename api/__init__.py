@@ -1,0 +1,1 @@
+"""The Litestar application, its HTTP surface and the `fieldhub` command line."""

@@ -1,0 +1,58 @@
+"""Assemble the Litestar application: routes, auth, errors, OpenAPI, logs and the runtime's lifespan."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from api.auth.controllers import MfaController, PasswordController, SessionController
+from api.auth.middleware import SessionAuthMiddleware
+from api.deps import dependencies
+from api.errors import exception_handlers
+from api.health import HealthController
+from api.logs import RequestIdMiddleware, configure_logging
+from api.runtime import Runtime
+from api.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+ROUTE_HANDLERS = [HealthController, SessionController, MfaController, PasswordController]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app for ``settings`` (default: from the environment).
+
+    The settings must name a database and a Redis (``fieldhub serve`` starts embedded ones first).
+    """
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with Runtime.open(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    auth = DefineMiddleware(
+        SessionAuthMiddleware,
+        exclude=["^/schema", "^/health", "^/static", "^/$"],
+        exclude_from_auth_key="exclude_from_auth",
+    )
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        dependencies=dependencies,
+        middleware=[RequestIdMiddleware, auth],
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="fieldhub", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        request_max_body_size=settings.max_request_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Authentication and authorization: sessions, MFA, password resets, WebSocket tickets, RBAC guards."""

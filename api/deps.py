@@ -1,0 +1,55 @@
+"""Dependencies shared by every controller: the runtime, the caller, and the request's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit import Origin
+from api.auth.principal import CurrentUser
+from api.runtime import Runtime
+
+RuntimeDep = NamedDependency[Runtime]
+"""The process's runtime (``runtime`` parameter)."""
+CallerDep = NamedDependency[CurrentUser]
+"""The signed-in user (``current_user`` parameter)."""
+OriginDep = NamedDependency[Origin]
+"""Where the request came from, for the audit trail (``origin`` parameter)."""
+DbSession = NamedDependency[AsyncSession]
+"""The request's unit of work, as the caller's tenant (``db_session`` parameter)."""
+
+
+def provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def provide_current_user(request: Request[CurrentUser, Any, Any]) -> CurrentUser:
+    return request.user
+
+
+def provide_origin(request: Request[Any, Any, Any]) -> Origin:
+    return Origin.of(request)
+
+
+async def provide_db_session(
+    request: Request[CurrentUser, Any, Any], runtime: RuntimeDep
+) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, as the caller's tenant: committed before the response is sent,
+    rolled back if the handler raises."""
+    tenant_id = request.user.tenant_id if request.scope.get("user") else None
+    async with runtime.db.transaction(tenant_id=tenant_id) as session:
+        yield session
+
+
+dependencies = {
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "current_user": Provide(provide_current_user, sync_to_thread=False),
+    "origin": Provide(provide_origin, sync_to_thread=False),
+    "db_session": Provide(provide_db_session),
+}

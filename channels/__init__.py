@@ -1,0 +1,1 @@
+"""Chat: conversations, membership, messages, threads, reactions, read state, search and moderation."""

@@ -1,0 +1,1 @@
+"""Notifications: categories, preferences, the in-app inbox, routing, and the email and push senders."""

@@ -1,0 +1,1 @@
+"""Durable storage: every domain's SQLAlchemy models, migrations, engine and sessions, and tenancy."""

@@ -1,0 +1,59 @@
+"""Async engine and session factory: one unit of work per request, as the application's role."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from persistence.tenancy import APP_ROLE, bind_tenant
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from uuid import UUID
+
+__all__ = ["Database", "app_role_url", "asyncpg_url"]
+
+
+def asyncpg_url(url: str) -> str:
+    """Normalise any ``postgresql://`` URL to the asyncpg driver."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def app_role_url(owner_url: str) -> str:
+    """The owner's URL with the application role as user (for trust or peer auth, as embedded)."""
+    parsed = make_url(asyncpg_url(owner_url))
+    return parsed.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+class Database:
+    """The application's engine and session factory.
+
+    Args:
+        url: a PostgreSQL URL for the application role (never the owner in production).
+        pool_size: connections kept open per process.
+    """
+
+    def __init__(self, *, url: str, pool_size: int = 10, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self, *, tenant_id: UUID | None = None) -> AsyncSession:
+        """A new session whose transactions run as ``tenant_id`` (none: every tenant row hidden)."""
+        session = self.sessionmaker()
+        bind_tenant(session, tenant_id)
+        return session
+
+    @asynccontextmanager
+    async def transaction(self, *, tenant_id: UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """Yield a session inside one transaction: committed on success, rolled back on error."""
+        async with self.session(tenant_id=tenant_id) as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
