@@ -6,7 +6,7 @@ import asyncio
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from persistence import migrate
 from tests.kit import TenantKit, create_database, drop_database
+from tests.mailbox import Inbox, running_smtp_server
 
 
 @pytest.fixture(scope="session")
@@ -69,10 +70,23 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_url: str, test_data_dir: Path) -> Settings:
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server the app sends its mail to."""
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def inbox(smtp_server: tuple[Inbox, int]) -> Inbox:
+    return smtp_server[0]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, test_data_dir: Path, smtp_server: tuple[Inbox, int]) -> Settings:
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
+        smtp_url=f"smtp://127.0.0.1:{smtp_server[1]}",
         data_dir=str(test_data_dir / "data"),
         secret_key="test-secret-key-not-for-production",
         login_lock_seconds=60,

@@ -44,14 +44,14 @@ class PasswordController(Controller):
     @post("/forgot", operation_id="ForgotPassword", exclude_from_auth=True, status_code=202)
     async def forgot(
         self, data: JSONBody[ForgotPasswordRequest], runtime: RuntimeDep, origin: OriginDep
-    ) -> Response[None]:
+    ) -> Response[bytes]:
         """Email a reset link if the account exists. Always 202, so it reveals nothing about who has an account."""
         found = await PasswordService(runtime=runtime).request_password_reset(
             email=data.email, tenant_slug=data.tenant, origin=origin
         )
         # Mailing after the response keeps the timing the same whether or not the account exists.
         task = BackgroundTask(_mail_reset_link, runtime, *found) if found else None
-        return Response(None, status_code=202, background=task)
+        return Response(content=b"", status_code=202, background=task)
 
     @post("/reset", operation_id="ResetPassword", exclude_from_auth=True, status_code=204)
     async def reset(self, data: JSONBody[ResetPasswordRequest], runtime: RuntimeDep, origin: OriginDep) -> None:
