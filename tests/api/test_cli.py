@@ -1,0 +1,46 @@
+"""The ``fieldhub`` command line as a process: the worker stops cleanly, embedded data survive a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from api import embedded
+from persistence.backup import libpq_url
+
+
+async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = {**os.environ, "FIELDHUB_DATA_DIR": str(tmp_path)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "worker", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    async with asyncio.timeout(30):
+        while b"worker started" not in await process.stderr.readline():
+            pass
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
+
+
+async def test_embedded_postgres_keeps_data_across_a_restart(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, asyncpg, sys; from api import embedded; from persistence.backup import libpq_url\n"
+        "async def main():\n"
+        "    c = await asyncpg.connect(libpq_url(embedded.start_postgres(__import__('pathlib').Path(sys.argv[1]))))\n"
+        "    await c.execute('CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)')\n"
+        "    await c.close()\n"
+        "asyncio.run(main())\n"
+    )
+    first = await asyncio.create_subprocess_exec(sys.executable, "-c", script, str(tmp_path / "pg"))
+    assert await first.wait() == 0
+    # The first process stopped its server on exit; this one starts it again on the same folder.
+    connection = await asyncpg.connect(libpq_url(embedded.start_postgres(tmp_path / "pg")))
+    try:
+        assert await connection.fetchval("SELECT v FROM kept") == 42
+    finally:
+        await connection.close()
