@@ -63,12 +63,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _worker(settings: Settings) -> int:
+    from delivery.email import EmailSender
+    from delivery.jobs import job_handlers
+    from delivery.worker import Worker
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker started; no job kinds are registered yet")
-    await stop.wait()
+    db = _database(settings)
+    mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
+    worker = Worker(db=db, handlers=job_handlers(mailer=mailer))
+    log.info("worker started")
+    try:
+        await worker.run(stop)
+    finally:
+        await db.dispose()
     log.info("worker stopped")
     return 0
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+import msgspec
+
+from persistence.jobs import ClaimedJob
 
 log = logging.getLogger("fieldhub.email")
 
@@ -50,3 +54,24 @@ class EmailSender:
             start_tls=None if url.scheme == "smtp" else False,
             timeout=self._timeout,
         )
+
+
+EMAIL_JOB = "email.send"
+
+
+class EmailJob(msgspec.Struct, frozen=True, kw_only=True):
+    """The payload of an ``email.send`` job."""
+
+    to: str
+    subject: str
+    body: str
+
+
+def email_job_handler(sender: EmailSender) -> Callable[[ClaimedJob], Awaitable[None]]:
+    """The worker's handler for ``email.send`` jobs."""
+
+    async def handle(job: ClaimedJob) -> None:
+        mail = msgspec.convert(job.payload, EmailJob)
+        await sender.send(to=mail.to, subject=mail.subject, body=mail.body)
+
+    return handle

@@ -18,6 +18,8 @@ from api import embedded
 from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from delivery.jobs import job_handlers
+from delivery.worker import Worker
 from persistence import migrate
 from tests.kit import TenantKit, create_database, drop_database
 from tests.mailbox import Inbox, running_smtp_server
@@ -127,3 +129,14 @@ async def tenant(runtime: Runtime) -> TenantKit:
 @pytest.fixture
 async def other_tenant(runtime: Runtime) -> TenantKit:
     return await TenantKit.create(runtime)
+
+
+@pytest.fixture(scope="session")
+async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
+    """A delivery worker running for the rest of the run, as ``fieldhub worker`` does."""
+    running = Worker(db=runtime.db, handlers=job_handlers(mailer=runtime.mailer), poll_seconds=1.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    yield running
+    stop.set()
+    await asyncio.wait_for(task, 10)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import msgspec
 from sqlalchemy import select
+from uuid_utils.compat import uuid7
 
 from api.audit import Origin, record
 from api.auth.passwords import check_policy, hash_password, verify_password
 from api.auth.principal import CurrentUser
 from api.auth.services import AuthService, find_login, utcnow
 from api.errors import AppError
+from delivery.email import EMAIL_JOB, EmailJob
+from persistence.jobs import enqueue
 from persistence.models import PasswordReset, User
 
 if TYPE_CHECKING:
@@ -22,6 +26,11 @@ if TYPE_CHECKING:
     from api.runtime import Runtime
 
 RESET_TTL = timedelta(minutes=30)
+RESET_MAIL = (
+    "Someone asked to reset the password of your fieldhub account.\n\n"
+    "To choose a new password, open this link within 30 minutes:\n{link}\n\n"
+    "If it was not you, ignore this email; your password stays as it is.\n"
+)
 
 
 class PasswordService:
@@ -31,21 +40,33 @@ class PasswordService:
         self._rt = runtime
         self._auth = AuthService(runtime=runtime)
 
-    async def request_password_reset(
-        self, *, email: str, tenant_slug: str | None, origin: Origin
-    ) -> tuple[str, str] | None:
-        """Create a single-use reset token; return ``(address, token)`` to mail, or ``None`` if no such user."""
+    async def request_password_reset(self, *, email: str, tenant_slug: str | None, origin: Origin) -> None:
+        """Create a single-use reset token and, in the same transaction, the job that mails it.
+
+        Does nothing, and says nothing different, when there is no such active account.
+        """
         rows = await find_login(self._rt.db, email=email, tenant_slug=tenant_slug)
         if len(rows) != 1:
-            return None
+            return
         tenant_id, user_id = rows[0]
         async with self._rt.db.transaction(tenant_id=tenant_id) as session:
             user = await session.get_one(User, user_id)
             if user.status != "active":
-                return None
+                return
             token, digest = self._rt.keys.issue(tenant_id)
-            session.add(
-                PasswordReset(tenant_id=tenant_id, user_id=user_id, token_hash=digest, expires_at=utcnow() + RESET_TTL)
+            reset = PasswordReset(
+                id=uuid7(), tenant_id=tenant_id, user_id=user_id, token_hash=digest, expires_at=utcnow() + RESET_TTL
+            )
+            session.add(reset)
+            link = f"{self._rt.settings.public_url}/#reset-password?token={token}"
+            await enqueue(
+                session,
+                tenant_id=tenant_id,
+                kind=EMAIL_JOB,
+                payload=msgspec.to_builtins(
+                    EmailJob(to=user.email, subject="Reset your fieldhub password", body=RESET_MAIL.format(link=link))
+                ),
+                idempotency_key=f"password-reset:{reset.id}",
             )
             record(
                 session,
@@ -54,7 +75,6 @@ class PasswordService:
                 actor_user_id=user_id,
                 origin=origin,
             )
-            return user.email, token
 
     async def reset_password(self, *, token: str, new_password: str, origin: Origin) -> None:
         """Set a new password with a reset token, and sign the user out everywhere.

@@ -13,12 +13,14 @@ from persistence.models.identity import (
     User,
     UserRole,
 )
+from persistence.models.jobs import Job
 
 __all__ = [
     "AuditEvent",
     "AuthChallenge",
     "AuthSession",
     "Department",
+    "Job",
     "MfaRecoveryCode",
     "MfaTotp",
     "PasswordReset",

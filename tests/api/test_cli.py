@@ -11,11 +11,17 @@ from pathlib import Path
 import asyncpg
 
 from api import embedded
+from api.settings import Settings
 from persistence.backup import libpq_url
 
 
-async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "FIELDHUB_DATA_DIR": str(tmp_path)}
+async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path, settings: Settings) -> None:
+    env = {
+        **os.environ,
+        "FIELDHUB_DATA_DIR": str(tmp_path),
+        "FIELDHUB_DATABASE_URL": settings.database_url or "",
+        "FIELDHUB_REDIS_URL": settings.redis_url or "",
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "api.cli", "worker", env=env, stderr=asyncio.subprocess.PIPE
     )

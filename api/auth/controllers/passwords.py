@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Controller, Response, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 
 from api.auth.password_changes import PasswordService
@@ -18,24 +15,6 @@ from api.auth.schemas import (
 from api.auth.services import AuthService
 from api.deps import CallerDep, DbSession, OriginDep, RuntimeDep
 
-log = logging.getLogger("fieldhub.auth")
-
-
-async def _mail_reset_link(runtime: RuntimeDep, address: str, token: str) -> None:
-    link = f"{runtime.settings.public_url}/#reset-password?token={token}"
-    try:
-        await runtime.mailer.send(
-            to=address,
-            subject="Reset your fieldhub password",
-            body=(
-                "Someone asked to reset the password of your fieldhub account.\n\n"
-                f"To choose a new password, open this link within 30 minutes:\n{link}\n\n"
-                "If it was not you, ignore this email; your password stays as it is.\n"
-            ),
-        )
-    except Exception:
-        log.exception("password reset email could not be sent")
-
 
 class PasswordController(Controller):
     path = "/api/v1/auth/password"
@@ -46,12 +25,10 @@ class PasswordController(Controller):
         self, data: JSONBody[ForgotPasswordRequest], runtime: RuntimeDep, origin: OriginDep
     ) -> Response[bytes]:
         """Email a reset link if the account exists. Always 202, so it reveals nothing about who has an account."""
-        found = await PasswordService(runtime=runtime).request_password_reset(
+        await PasswordService(runtime=runtime).request_password_reset(
             email=data.email, tenant_slug=data.tenant, origin=origin
         )
-        # Mailing after the response keeps the timing the same whether or not the account exists.
-        task = BackgroundTask(_mail_reset_link, runtime, *found) if found else None
-        return Response(content=b"", status_code=202, background=task)
+        return Response(content=b"", status_code=202)
 
     @post("/reset", operation_id="ResetPassword", exclude_from_auth=True, status_code=204)
     async def reset(self, data: JSONBody[ResetPasswordRequest], runtime: RuntimeDep, origin: OriginDep) -> None:

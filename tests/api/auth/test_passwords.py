@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -11,6 +12,9 @@ from tests.kit import PASSWORD, TenantKit
 from tests.mailbox import Inbox
 
 NEW_PASSWORD = "a-brand-new-passphrase"
+
+# Reset links are mailed by the delivery worker, from the job written with the reset token.
+pytestmark = pytest.mark.usefixtures("worker")
 
 
 async def _reset_token(client: AsyncTestClient[Litestar], tenant: TenantKit, inbox: Inbox, role: str) -> str:

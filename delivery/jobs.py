@@ -1,0 +1,17 @@
+"""Every job kind the delivery worker runs, and the handler for each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from delivery.email import EMAIL_JOB, EmailSender, email_job_handler
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from persistence.jobs import ClaimedJob
+
+
+def job_handlers(*, mailer: EmailSender) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
+    """The handlers ``fieldhub worker`` runs, by job kind."""
+    return {EMAIL_JOB: email_job_handler(mailer)}

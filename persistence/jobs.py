@@ -1,0 +1,164 @@
+"""The durable job queue: enqueue inside the caller's transaction (outbox), claim with SKIP LOCKED, retry, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import text, update
+from sqlalchemy.dialects.postgresql import insert
+from uuid_utils.compat import uuid7
+
+from persistence.models import Job
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from persistence.engine import Database
+
+__all__ = ["NOTIFY_CHANNEL", "ClaimedJob", "JobQueue", "enqueue", "job_wakeups", "retry_delay"]
+
+NOTIFY_CHANNEL = "fieldhub_jobs"
+MAX_DELAY = timedelta(hours=1)
+
+
+class ClaimedJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A job handed to one worker until its lease runs out."""
+
+    id: UUID
+    tenant_id: UUID
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    tenant_id: UUID,
+    kind: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> bool:
+    """Add a job to the caller's transaction: it exists if and only if that transaction commits.
+
+    Returns:
+        False when a job of this tenant and kind with the same ``idempotency_key`` exists already
+        (nothing is added).
+    """
+    now = datetime.now(UTC)
+    values = {
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "payload": payload,
+        "status": "queued",
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    result = await session.execute(
+        insert(Job)
+        .values(id=uuid7(), **values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "idempotency_key"])
+        .returning(Job.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 2 s, 4 s, 8 s … after each failed attempt, at most an hour.
+
+    >>> timedelta(seconds=1) <= retry_delay(1) <= timedelta(seconds=3)
+    True
+    """
+    base = min(2.0**attempts, MAX_DELAY.total_seconds())
+    # Jitter spreads the retries of many jobs that failed together (a mail server outage).
+    return min(timedelta(seconds=base * random.uniform(0.5, 1.5)), MAX_DELAY)  # noqa: S311
+
+
+class JobQueue:
+    """Claim and settle jobs of any tenant (a worker's side of the queue).
+
+    Args:
+        db: the application's database; claiming goes through a security-definer function, and
+            settling runs as the job's tenant.
+        lease_seconds: how long a claimed job stays with its worker before another may take it.
+    """
+
+    def __init__(self, *, db: Database, lease_seconds: float = 60.0) -> None:
+        self._db = db
+        self._lease = lease_seconds
+
+    async def claim(self, kinds: Sequence[str], limit: int) -> list[ClaimedJob]:
+        """Take up to ``limit`` due jobs of ``kinds``; concurrent workers never get the same job."""
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                text("SELECT * FROM fieldhub_claim_jobs(:kinds, :limit, :lease)"),
+                {"kinds": list(kinds), "limit": limit, "lease": self._lease},
+            )
+            return [ClaimedJob(**row._mapping) for row in rows]
+
+    async def complete(self, job: ClaimedJob) -> None:
+        await self._settle(job, status="done", error=None, run_at=None)
+
+    async def fail(self, job: ClaimedJob, error: str) -> bool:
+        """Record a failure: retry later with backoff, or dead-letter once attempts are spent.
+
+        Returns:
+            True when the job was dead-lettered.
+        """
+        if job.attempts >= job.max_attempts:
+            await self._settle(job, status="dead", error=error, run_at=None)
+            return True
+        await self._settle(job, status="queued", error=error, run_at=datetime.now(UTC) + retry_delay(job.attempts))
+        return False
+
+    async def _settle(self, job: ClaimedJob, *, status: str, error: str | None, run_at: datetime | None) -> None:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"status": status, "locked_until": None, "last_error": error, "updated_at": now}
+        if run_at is not None:
+            values["run_at"] = run_at
+        if status in ("done", "dead"):
+            values["finished_at"] = now
+        async with self._db.transaction(tenant_id=job.tenant_id) as session:
+            # Only while still ours: a worker whose lease expired must not undo the next one's work.
+            await session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == "running", Job.attempts == job.attempts)
+                .values(**values)
+            )
+
+
+@asynccontextmanager
+async def job_wakeups(db: Database) -> AsyncIterator[asyncio.Event]:
+    """An event set whenever a job is enqueued anywhere (PostgreSQL LISTEN on the queue's channel).
+
+    Only a hint that saves a worker waiting for its next poll: a notification lost while the
+    connection was down costs latency, never a job.
+    """
+    wake = asyncio.Event()
+    async with db.engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+
+        def notified(*_: object) -> None:
+            wake.set()
+
+        await raw.add_listener(NOTIFY_CHANNEL, notified)
+        try:
+            yield wake
+        finally:
+            await raw.remove_listener(NOTIFY_CHANNEL, notified)
