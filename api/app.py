@@ -15,14 +15,34 @@ from api.auth.middleware import SessionAuthMiddleware
 from api.deps import dependencies
 from api.errors import exception_handlers
 from api.health import HealthController
+from api.identity.controllers import (
+    AuditController,
+    DepartmentController,
+    ProfileController,
+    RoleController,
+    TenantController,
+    UserController,
+)
 from api.logs import RequestIdMiddleware, configure_logging
+from api.realtime import build_hub, close_revoked_sockets
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-ROUTE_HANDLERS = [HealthController, SessionController, MfaController, PasswordController]
+ROUTE_HANDLERS = [
+    HealthController,
+    SessionController,
+    MfaController,
+    PasswordController,
+    ProfileController,
+    UserController,
+    DepartmentController,
+    RoleController,
+    TenantController,
+    AuditController,
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -33,19 +53,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
 
+    hub, hub_redis = build_hub(settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with Runtime.open(settings) as runtime:
             app.state.runtime = runtime
-            yield
+            runtime.session_listeners.append(close_revoked_sockets(hub))
+            try:
+                async with hub:
+                    yield
+            finally:
+                await hub_redis.aclose()
 
     auth = DefineMiddleware(
         SessionAuthMiddleware,
-        exclude=["^/schema", "^/health", "^/static", "^/$"],
+        exclude=["^/schema", "^/health", "^/static", "^/ws$", "^/$"],
         exclude_from_auth_key="exclude_from_auth",
     )
     return Litestar(
-        route_handlers=ROUTE_HANDLERS,
+        route_handlers=[*ROUTE_HANDLERS, hub.route_handler("/ws")],
         dependencies=dependencies,
         middleware=[RequestIdMiddleware, auth],
         exception_handlers=exception_handlers,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import secrets
 import sys
 import time
@@ -20,15 +21,21 @@ _access = logging.getLogger("fieldhub.access")
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+_SECRET_IN_URL = re.compile(r"((?:ticket|token)=)[^&\s\"']+")
+
+
 class JsonFormatter(logging.Formatter):
-    """Render a record as one JSON line; extra fields given to the logger are kept as keys."""
+    """Render a record as one JSON line; extra fields given to the logger are kept as keys.
+
+    Tickets and tokens in logged URLs (uvicorn logs the WebSocket request line) are masked.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _SECRET_IN_URL.sub(r"\1***", record.getMessage()),
         }
         request_id = request_id_var.get()
         if request_id:

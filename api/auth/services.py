@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, select, text, update
 
 from api.audit import Origin, record
 from api.auth.passwords import verify_password
@@ -247,6 +247,13 @@ class AuthService:
         tenant_id = self._rt.keys.tenant_of(token)
         if tenant_id is None:
             return None
+        return await self._live_session(tenant_id, AuthSession.token_hash == self._rt.keys.digest(token), via)
+
+    async def resolve_session_id(self, tenant_id: UUID, session_id: UUID) -> CurrentUser | None:
+        """The user of a live session known by id (a redeemed WebSocket ticket names one)."""
+        return await self._live_session(tenant_id, AuthSession.id == session_id, "bearer")
+
+    async def _live_session(self, tenant_id: UUID, which: ColumnElement[bool], via: AuthMethod) -> CurrentUser | None:
         async with self._rt.db.transaction(tenant_id=tenant_id) as session:
             now = utcnow()
             row = (
@@ -254,10 +261,7 @@ class AuthService:
                     select(AuthSession, User)
                     .join(User, User.id == AuthSession.user_id)
                     .where(
-                        AuthSession.token_hash == self._rt.keys.digest(token),
-                        AuthSession.revoked_at.is_(None),
-                        AuthSession.expires_at > now,
-                        User.status == "active",
+                        which, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, User.status == "active"
                     )
                 )
             ).first()

@@ -1,0 +1,1 @@
+"""Identity administration: users, departments, roles, tenants and the audit trail."""

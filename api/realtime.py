@@ -1,0 +1,87 @@
+"""The hub wired into the app: who a socket is (ticket, Bearer token or session cookie) and session revocation."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+
+from api.auth.middleware import SESSION_COOKIE, bearer_token
+from api.auth.services import AuthService
+from hub import Broker, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from litestar.connection import WebSocket
+
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+log = logging.getLogger("fieldhub.realtime")
+
+
+async def authenticate_socket(socket: WebSocket[Any, Any, Any]) -> Principal | None:
+    """A one-time ``?ticket=``, a Bearer token, or the session cookie, in that order.
+
+    Whatever the way in, the session behind it must still be live. The hub itself checks the
+    ``Origin`` of cookie-authenticated sockets.
+    """
+    runtime: Runtime = socket.app.state.runtime
+    auth = AuthService(runtime=runtime)
+    ticket = socket.query_params.get("ticket")
+    if ticket:
+        holder = await auth.redeem_ws_ticket(ticket)
+        if holder is None:
+            return None
+        user = await auth.resolve_session_id(holder.tenant_id, holder.session_id)
+        via = "ticket"
+    else:
+        token = bearer_token(socket)
+        via = "bearer"
+        if token is None:
+            token = socket.cookies.get(SESSION_COOKIE)
+            via = "cookie"
+        if not token:
+            return None
+        user = await auth.resolve(token, via="bearer" if via == "bearer" else "cookie")
+    if user is None:
+        return None
+    return Principal(
+        user_id=str(user.id),
+        namespace=str(user.tenant_id),
+        session_id=str(user.session_id),
+        expires_at=user.expires_at.timestamp(),
+        via=via,  # type: ignore[arg-type]
+    )
+
+
+def build_hub(settings: Settings) -> tuple[Hub, aioredis.Redis | RedisCluster]:
+    """The node's hub and the Redis client holding its presence (the caller closes the client)."""
+    url = settings.redis_url or ""
+    redis: aioredis.Redis | RedisCluster
+    broker: Broker
+    if settings.redis_cluster:
+        redis = RedisCluster.from_url(url)
+        broker = ShardedRedisBroker(url=url)
+    else:
+        redis = aioredis.Redis.from_url(url)
+        broker = RedisBroker(url=url)
+    config = HubConfig(allowed_origins=list(settings.allowed_origins))
+    return Hub(config=config, broker=broker, redis=redis, authenticator=authenticate_socket), redis
+
+
+def close_revoked_sockets(hub: Hub) -> Any:
+    """A session listener: revoked sessions lose their sockets on every node."""
+
+    async def close(session_ids: list[UUID]) -> None:
+        for session_id in session_ids:
+            try:
+                await hub.close_session(str(session_id))
+            except ConnectionError:
+                # Local sockets are closed already; other nodes re-check sessions at expiry.
+                log.warning("could not announce a revoked session to other nodes")
+
+    return close

@@ -1,0 +1,89 @@
+"""The benchmark node: the hub with a token authenticator and a chat-like ``send`` frame.
+
+Configured by environment: ``BENCH_REDIS_URL`` and ``BENCH_ROOMS``. A token ``b17.bench.s17`` is
+user ``b17`` of namespace ``bench``; receiver users ``b<i>`` listen to room ``i % rooms``.
+This authenticator stands in for the api package's until the real app can be benchmarked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import redis.asyncio as aioredis
+from litestar import Litestar, get
+from litestar.connection import WebSocket
+
+from hub import ClientFrame, FrameContext, Hub, HubConfig, Principal, RedisBroker
+
+NAMESPACE = "bench"
+
+
+class Send(ClientFrame, tag="send"):
+    """A chat-like message into a room."""
+
+    room: int
+    id: int
+    t: float
+    body: str
+
+
+class RoomEvent(msgspec.Struct):
+    id: int
+    room: int
+    t: float
+    body: str
+
+
+def room_topic(room: int) -> str:
+    return f"t:{NAMESPACE}:room:{room}"
+
+
+async def authenticate(socket: WebSocket[Any, Any, Any]) -> Principal | None:
+    """``Authorization: Bearer <user>.bench.<session>`` or ``?ticket=`` of the same shape."""
+    header = socket.headers.get("authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else socket.query_params.get("ticket", "")
+    parts = token.split(".")
+    if len(parts) != 3 or parts[1] != NAMESPACE:
+        return None
+    return Principal(user_id=parts[0], namespace=NAMESPACE, session_id=parts[2], via="bearer")
+
+
+def create_app() -> Litestar:
+    """The benchmark app, configured from the environment."""
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    rooms = int(os.environ.get("BENCH_ROOMS", "50"))
+    store = aioredis.Redis.from_url(redis_url)
+    config = HubConfig(
+        rate_limit_burst=1_000, rate_limit_per_s=1_000.0, send_queue_size=1_024, max_connections_per_user=4
+    )
+    hub = Hub(config=config, broker=RedisBroker(url=redis_url), redis=store, authenticator=authenticate)
+    encoder = msgspec.json.Encoder()
+
+    async def rooms_of(principal: Principal) -> list[str]:
+        if principal.user_id.startswith("b"):
+            return [room_topic(int(principal.user_id[1:]) % rooms)]
+        return []
+
+    async def on_send(ctx: FrameContext, frame: Send) -> None:
+        payload = encoder.encode(RoomEvent(id=frame.id, room=frame.room, t=frame.t, body=frame.body))
+        await hub.publish(room_topic(frame.room), payload)
+
+    hub.register_subscription_provider(rooms_of)
+    hub.register_handler("send", Send, on_send)
+
+    @get("/health")
+    async def health() -> dict[str, int]:
+        return {"connections": hub.connection_count}
+
+    @contextlib.asynccontextmanager
+    async def close_store(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await store.aclose()
+
+    return Litestar(route_handlers=[hub.route_handler("/ws"), health], lifespan=[close_store, hub])

@@ -1,0 +1,145 @@
+"""``python -m bench.fanout``: deliveries per second, latency, loss and memory of the hub under fan-out.
+
+Runs K node processes on one Redis, receiver processes holding N sockets in R rooms, and a sender
+process publishing chat-like events into the rooms at a fixed rate; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench.nodes import BenchNode
+
+SETTLE_S = 2.0
+DRAIN_S = 2.0
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.loadgen", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def _expect(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError("load generator died")
+    return line.strip()
+
+
+def _tell(process: subprocess.Popen[str], word: str) -> None:
+    assert process.stdin is not None
+    process.stdin.write(word + "\n")
+    process.stdin.flush()
+
+
+def _percentile(histogram: dict[int, int], fraction: float) -> float:
+    total = sum(histogram.values())
+    if not total:
+        return 0.0
+    rank = fraction * total
+    running = 0
+    for bucket in sorted(histogram):
+        running += histogram[bucket]
+        if running >= rank:
+            return bucket / 10
+    return max(histogram) / 10
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    nodes = [BenchNode(server=args.server, redis_url=args.redis, rooms=args.rooms) for _ in range(args.nodes)]
+    receivers: list[subprocess.Popen[str]] = []
+    sender: subprocess.Popen[str] | None = None
+    try:
+        for node in nodes:
+            node.wait_ready()
+        time.sleep(0.5)
+        base_rss = sum(node.rss_kib() for node in nodes)
+        urls = ",".join(node.url for node in nodes)
+        share = -(-args.connections // args.receivers)
+        for index in range(args.receivers):
+            first = index * share
+            count = min(share, args.connections - first)
+            receivers.append(_spawn(["receive", "--urls", urls, "--first", str(first), "--count", str(count)]))
+        for process in receivers:
+            if _expect(process) != "ready":
+                raise RuntimeError("receiver failed")
+        time.sleep(SETTLE_S)
+        idle_rss = sum(node.rss_kib() for node in nodes)
+        sender = _spawn(
+            [
+                "send",
+                "--urls",
+                urls,
+                "--rooms",
+                str(args.rooms),
+                "--rate",
+                str(args.rate),
+                "--seconds",
+                str(args.seconds),
+            ]
+        )
+        if _expect(sender) != "ready":
+            raise RuntimeError("sender failed")
+        _tell(sender, "go")
+        sent_report = json.loads(_expect(sender))
+        time.sleep(DRAIN_S)
+        results = []
+        for process in receivers:
+            _tell(process, "stop")
+            results.append(json.loads(_expect(process)))
+        _tell(sender, "stop")
+    finally:
+        for process in [*receivers, *([sender] if sender else [])]:
+            process.kill()
+            process.wait()
+        for node in nodes:
+            node.stop()
+    sent: list[int] = sent_report["sent"]
+    histogram: dict[int, int] = {}
+    lost = duplicates = delivered = 0
+    for result in results:
+        for bucket, hits in result["latency"].items():
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + hits
+        for sock in result["sockets"]:
+            expected = sent[sock["user"] % args.rooms]
+            lost += max(0, expected - sock["unique"])
+            duplicates += sock["dups"]
+            delivered += sock["unique"] + sock["dups"]
+    return {
+        "server": args.server,
+        "nodes": args.nodes,
+        "connections": args.connections,
+        "rooms": args.rooms,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "delivered_per_s": round(delivered / sent_report["elapsed"]),
+        "p50_ms": _percentile(histogram, 0.50),
+        "p99_ms": _percentile(histogram, 0.99),
+        "lost": lost,
+        "duplicates": duplicates,
+        "rss_per_idle_conn_kib": round((idle_rss - base_rss) / args.connections, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=1_000)
+    parser.add_argument("--rooms", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=2_000, help="events per second into all rooms")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--nodes", type=int, default=1)
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--receivers", type=int, default=1, help="load-generator processes holding the sockets")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    print(json.dumps(run(parser.parse_args())), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Load-generator processes: ``receive`` (many idle-ish sockets counting events) and ``send`` (rooms' senders).
+
+Driven by the benchmark commands over stdin/stdout: each prints ``ready``, then waits for ``go`` or
+``stop`` and prints one JSON line of results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import time
+
+import msgspec
+import uvloop
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+CONNECT_CONCURRENCY = 100
+
+
+class BenchEvent(msgspec.Struct):
+    id: int
+    room: int
+    t: float
+
+
+class Incoming(msgspec.Struct):
+    type: str
+    event: BenchEvent | None = None
+
+
+_decode = msgspec.json.Decoder(Incoming).decode
+PONG = b'{"type":"pong"}'
+
+
+class Receiver(WSListener):  # type: ignore[misc]
+    """Counts events per socket; answers pings."""
+
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+        self.hello = asyncio.get_running_loop().create_future()
+        self.seen: dict[int, int] = {}
+        self.duplicates = 0
+        self.closed = False
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.CLOSE:
+            self.closed = True
+            transport.disconnect()
+            return
+        if frame.msg_type != WSMsgType.TEXT:
+            return
+        message = _decode(frame.get_payload_as_bytes())
+        event = message.event
+        if event is not None:
+            self.stats.latency[int((time.time() - event.t) * 10_000)] += 1
+            if event.id in self.seen:
+                self.duplicates += 1
+            else:
+                self.seen[event.id] = 1
+        elif message.type == "ping":
+            transport.send(WSMsgType.TEXT, PONG)
+        elif message.type == "hello" and not self.hello.done():
+            self.hello.set_result(None)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.closed = True
+
+
+class Stats:
+    """Latency histogram in 0.1 ms buckets."""
+
+    def __init__(self) -> None:
+        self.latency: collections.Counter[int] = collections.Counter()
+
+
+async def _open(url: str, token: str, factory: object) -> tuple[WSTransport, WSListener]:
+    return await ws_connect(factory, f"{url}?ticket={token}", max_frame_size=1 << 20)  # type: ignore[no-any-return]
+
+
+async def _line() -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+
+async def receive(urls: list[str], first: int, count: int) -> None:
+    stats = Stats()
+    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    listeners: list[Receiver] = []
+    transports: list[WSTransport] = []
+
+    async def one(index: int) -> None:
+        async with gate:
+            transport, listener = await _open(
+                urls[index % len(urls)], f"b{index}.bench.r{index}", lambda: Receiver(stats)
+            )
+            await asyncio.wait_for(listener.hello, 30)
+            listeners.append(listener)
+            transports.append(transport)
+
+    await asyncio.gather(*(one(i) for i in range(first, first + count)))
+    print("ready", flush=True)
+    await _line()
+    sockets = [
+        {"user": i, "unique": len(listener.seen), "dups": listener.duplicates, "closed": listener.closed}
+        for i, listener in zip(range(first, first + count), listeners, strict=False)
+    ]
+    print(msgspec.json.encode({"sockets": sockets, "latency": dict(stats.latency)}).decode(), flush=True)
+    for transport in transports:
+        transport.disconnect()
+
+
+class Sender(WSListener):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.hello = asyncio.get_running_loop().create_future()
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type == WSMsgType.TEXT:
+            payload = frame.get_payload_as_bytes()
+            if b'"hello"' in payload and not self.hello.done():
+                self.hello.set_result(None)
+            elif b'"ping"' in payload:
+                transport.send(WSMsgType.TEXT, PONG)
+
+
+async def send(urls: list[str], rooms: int, rate: float, seconds: float) -> None:
+    senders: list[WSTransport] = []
+    for room in range(rooms):
+        transport, listener = await _open(urls[room % len(urls)], f"s{room}.bench.x{room}", Sender)
+        await asyncio.wait_for(listener.hello, 30)
+        senders.append(transport)
+    print("ready", flush=True)
+    await _line()
+    encoder = msgspec.json.Encoder()
+    sent = [0] * rooms
+    body = "x" * 60  # with the envelope, a chat-like event of about 100 bytes
+    start = time.monotonic()
+    total = int(rate * seconds)
+    for number in range(total):
+        # Paced against the clock, not by sleeping a fixed step, so send time does not add up.
+        due = start + number / rate
+        delay = due - time.monotonic()
+        if delay > 0.001:
+            await asyncio.sleep(delay)
+        room = number % rooms
+        sent[room] += 1
+        frame = {"type": "send", "room": room, "id": sent[room], "t": time.time(), "body": body}
+        senders[room].send(WSMsgType.TEXT, encoder.encode(frame))
+    print(msgspec.json.encode({"sent": sent, "elapsed": time.monotonic() - start}).decode(), flush=True)
+    await _line()
+    for transport in senders:
+        transport.disconnect()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("role", choices=["receive", "send"])
+    parser.add_argument("--urls", required=True)
+    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--rooms", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=0)
+    parser.add_argument("--seconds", type=float, default=0)
+    args = parser.parse_args()
+    urls = args.urls.split(",")
+    if args.role == "receive":
+        uvloop.run(receive(urls, args.first, args.count))
+    else:
+        uvloop.run(send(urls, args.rooms, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

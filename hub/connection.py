@@ -1,0 +1,244 @@
+"""One socket's server side: its topics, a bounded send queue drained by a writer task, seq cursors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from litestar.exceptions import WebSocketDisconnect
+
+from hub.frames import ServerFrame, encode_text
+from hub.limits import TokenBucket
+
+if TYPE_CHECKING:
+    from litestar.connection import WebSocket
+
+    from hub.config import HubConfig
+    from hub.hooks import Principal
+
+log = logging.getLogger("hub.connection")
+
+CLOSE_NORMAL = 1000
+CLOSE_TOO_LARGE = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_RESTART = 1012
+CLOSE_SESSION_REVOKED = 4001
+CLOSE_SESSION_EXPIRED = 4002
+CLOSE_SLOW_CONSUMER = 4008
+CLOSE_HEARTBEAT_TIMEOUT = 4009
+CLOSE_TOO_MANY_CONNECTIONS = 4029
+
+
+class State(enum.Enum):
+    """``OPEN`` -> ``CLOSING`` (close requested, queue flushing or dropped) -> ``CLOSED``."""
+
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class _Cursor:
+    """Seq bookkeeping of one topic on one socket: live range delivered, and the dedupe floor."""
+
+    __slots__ = ("first", "floor", "high")
+
+    def __init__(self, first: int | None = None, high: int | None = None) -> None:
+        self.first = first
+        self.high = high
+        self.floor: int | None = None
+
+
+class Connection:
+    """The hub's handle on one accepted socket.
+
+    Frames are queued as ready-made JSON text, so an event encoded once per node is shared by every
+    socket. The queue is bounded: a socket that falls ``send_queue_size`` frames behind is closed
+    with 4008 (its client resumes), and never slows the others.
+    """
+
+    def __init__(
+        self, *, socket: WebSocket[Any, Any, Any], principal: Principal, connection_id: str, config: HubConfig
+    ) -> None:
+        self.socket = socket
+        self.principal = principal
+        self.id = connection_id
+        self.topics: set[str] = set()
+        self.bucket = TokenBucket(burst=config.rate_limit_burst, per_second=config.rate_limit_per_s)
+        self.last_heard = time.monotonic()
+        self.state = State.OPEN
+        self.close_code: int | None = None
+        self._queue_size = config.send_queue_size
+        self._replay_limit = config.replay_buffer_limit
+        self._close_timeout = config.close_timeout_s
+        self._buffer: deque[str] = deque()
+        # Frames queued in one go by a replay: they do not count against the slow-consumer bound
+        # (they are bounded by max_replay and replay_buffer_limit instead) until written.
+        self._allowance = 0
+        self._wake: asyncio.Future[None] | None = None
+        self._close_reason = ""
+        self._writer: asyncio.Task[None] | None = None
+        self._cursors: dict[str, _Cursor] = {}
+        self._replaying: dict[str, list[tuple[int | None, str]]] = {}
+
+    # --- queueing ------------------------------------------------------------------------------
+
+    def start_writer(self) -> None:
+        """Start the task that drains the send queue into the socket."""
+        self._writer = asyncio.create_task(self._write_loop(), name=f"hub-writer-{self.id}")
+
+    def send(self, text: str) -> None:
+        """Queue one JSON text frame; returns before it is written.
+
+        A full queue closes the socket with 4008 instead (the frame is dropped, the client resumes).
+        """
+        if self.state is not State.OPEN:
+            return
+        if len(self._buffer) - self._allowance >= self._queue_size:
+            log.warning("slow consumer: closing connection %s (user %s) with 4008", self.id, self.principal.user_id)
+            self.close(CLOSE_SLOW_CONSUMER, "slow_consumer", flush=False)
+            return
+        self._buffer.append(text)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def send_first(self, text: str) -> None:
+        """Queue ``text`` ahead of everything queued so far (the greeting, before the writer starts)."""
+        self._buffer.appendleft(text)
+
+    def send_frame(self, frame: ServerFrame) -> None:
+        """Encode and queue one server frame; see :meth:`send`."""
+        self.send(encode_text(frame))
+
+    def deliver(self, topic: str, seq: int | None, text: str) -> None:
+        """Queue a live frame of ``topic``; buffered during a replay, dropped if already delivered."""
+        replay_buffer = self._replaying.get(topic) if self._replaying else None
+        if replay_buffer is not None:
+            if len(replay_buffer) >= self._replay_limit:
+                log.warning("replay buffer full: closing connection %s with 4008", self.id)
+                self.close(CLOSE_SLOW_CONSUMER, "slow_consumer", flush=False)
+                return
+            replay_buffer.append((seq, text))
+            return
+        if seq is not None:
+            cursor = self._cursors.get(topic)
+            if cursor is None:
+                self._cursors[topic] = _Cursor(seq, seq)
+            else:
+                if cursor.floor is not None and seq <= cursor.floor:
+                    return  # already sent by the replay that set the floor
+                if cursor.first is None:
+                    cursor.first = seq
+                if cursor.high is None or seq > cursor.high:
+                    cursor.high = seq
+        self.send(text)
+
+    # --- replay --------------------------------------------------------------------------------
+
+    def begin_replay(self, topic: str) -> None:
+        """From now on, hold live frames of ``topic`` until :meth:`finish_replay` or :meth:`abort_replay`."""
+        self._replaying.setdefault(topic, [])
+
+    def abort_replay(self, topic: str) -> None:
+        """Drop the held live frames of ``topic`` (the topic was refused)."""
+        self._replaying.pop(topic, None)
+
+    def finish_replay(self, topic: str, events: list[tuple[int, str]], since: int | None) -> int | None:
+        """Send replayed ``events`` (ascending seq), then the held live frames, without duplicates.
+
+        Replayed events this socket already got live are skipped; held live frames at or below the
+        last replayed seq are dropped.
+
+        Returns:
+            The highest seq the client now has for ``topic`` (``None`` if unknown).
+        """
+        held = self._replaying.pop(topic, [])
+        self._allowance += len(events) + len(held)
+        cursor = self._cursors.setdefault(topic, _Cursor())
+        floor = since
+        for seq, text in events:
+            if cursor.first is not None and cursor.high is not None and cursor.first <= seq <= cursor.high:
+                continue
+            self.send(text)
+            floor = seq if floor is None or seq > floor else floor
+        if cursor.high is not None and (floor is None or cursor.high > floor):
+            floor = cursor.high
+        cursor.floor = floor
+        for held_seq, held_text in held:
+            self.deliver(topic, held_seq, held_text)
+        known = [s for s in (cursor.floor, cursor.high) if s is not None]
+        return max(known) if known else None
+
+    def forget_topic(self, topic: str) -> None:
+        """Drop every per-topic state of ``topic``."""
+        self.topics.discard(topic)
+        self._cursors.pop(topic, None)
+        self._replaying.pop(topic, None)
+
+    # --- closing -------------------------------------------------------------------------------
+
+    def close(self, code: int, reason: str, *, flush: bool = True) -> None:
+        """Close the socket with ``code``; returns at once, the writer sends the close frame.
+
+        Args:
+            code: WebSocket close code (see ``docs/protocol.md``).
+            reason: Short machine-readable reason, sent in the close frame.
+            flush: Send what is queued first (``False`` drops it, for slow consumers).
+        """
+        if self.state is not State.OPEN:
+            return
+        self.state = State.CLOSING
+        self.close_code = code
+        self._close_reason = reason
+        if not flush:
+            self._buffer.clear()
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def wait_closed(self) -> None:
+        """Wait (at most the close timeout) for the writer to finish, then cancel it."""
+        writer = self._writer
+        if writer is None:
+            return
+        done, _ = await asyncio.wait({writer}, timeout=self._close_timeout)
+        if not done:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    def mark_closed(self) -> None:
+        """The socket is gone (client closed or the writer ended); stop queueing."""
+        self.state = State.CLOSED
+        self._buffer.clear()
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def _write_loop(self) -> None:
+        buffer = self._buffer
+        send = self.socket.send
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                while buffer:
+                    await send({"type": "websocket.send", "bytes": None, "text": buffer.popleft()})
+                    if self._allowance:
+                        self._allowance -= 1
+                if self.state is not State.OPEN:
+                    break
+                self._wake = loop.create_future()
+                await self._wake
+                self._wake = None
+            if self.state is State.CLOSING and self.close_code is not None:
+                await send({"type": "websocket.close", "code": self.close_code, "reason": self._close_reason})
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            # The client went away while we wrote; the reader sees the disconnect and cleans up.
+            pass
+        finally:
+            self._wake = None

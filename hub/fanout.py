@@ -1,0 +1,113 @@
+"""Local fan-out: which sockets of this node listen to which topic, and one broker channel per topic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.broker import Broker
+    from hub.connection import Connection
+
+log = logging.getLogger("hub.fanout")
+
+
+def pack(frame: bytes, seq: int | None = None) -> bytes:
+    """Wrap an encoded frame for the broker: ``b"<seq>\\n<frame>"`` (empty seq for ephemeral frames).
+
+    Example: ``pack(b'{"type":"event"}', 7)`` -> ``b'7\\n{"type":"event"}'``.
+    """
+    return (b"%d\n" % seq if seq is not None else b"\n") + frame
+
+
+class Fanout:
+    """Maps topics to local connections and keeps the broker subscribed to exactly those topics.
+
+    A message heard on a topic is decoded once and the same ``str`` is queued on every local
+    connection of that topic.
+    """
+
+    def __init__(self, *, broker: Broker) -> None:
+        self._broker = broker
+        self._members: dict[str, set[Connection]] = {}
+        self._confirmed: dict[str, asyncio.Future[bool]] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def topics(self) -> list[str]:
+        """Topics with at least one local connection."""
+        return list(self._members)
+
+    async def attach(self, conn: Connection, topic: str) -> bool:
+        """Add ``conn`` to ``topic``, subscribing the broker if it is the first local listener.
+
+        Returns:
+            ``True`` once the broker confirmed the subscription, so that anything published from now
+            reaches ``conn``; ``False`` if the broker is unreachable (it subscribes on reconnect).
+        """
+        members = self._members.get(topic)
+        if members is not None:
+            members.add(conn)
+            return await asyncio.shield(self._confirmed[topic])
+        self._members[topic] = {conn}
+        confirmed = self._confirmed[topic] = asyncio.get_running_loop().create_future()
+        try:
+            await self._broker.subscribe([topic])
+        except ConnectionError:
+            log.warning("broker unavailable while subscribing a topic; it resubscribes on reconnect")
+            confirmed.set_result(False)
+            return False
+        confirmed.set_result(True)
+        return True
+
+    def mark_all_confirmed(self) -> None:
+        """The broker reconnected and resubscribed every wanted topic."""
+        loop = asyncio.get_running_loop()
+        for topic, confirmed in self._confirmed.items():
+            if confirmed.done() and not confirmed.result():
+                fresh = loop.create_future()
+                fresh.set_result(True)
+                self._confirmed[topic] = fresh
+
+    def detach(self, conn: Connection, topic: str) -> None:
+        """Remove ``conn`` from ``topic``; the last one out unsubscribes the broker (in the background)."""
+        members = self._members.get(topic)
+        if members is None:
+            return
+        members.discard(conn)
+        if not members:
+            del self._members[topic]
+            self._confirmed.pop(topic, None)
+            task = asyncio.create_task(self._unsubscribe_if_unused(topic))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _unsubscribe_if_unused(self, topic: str) -> None:
+        # A socket may have attached again since; checking here is atomic with the broker's own
+        # bookkeeping because nothing awaits in between.
+        if topic in self._members:
+            return
+        try:
+            await self._broker.unsubscribe([topic])
+        except ConnectionError:
+            log.debug("broker unavailable while unsubscribing; dropped on reconnect")
+
+    def dispatch(self, topic: str, data: bytes) -> None:
+        """Queue a broker message of ``topic`` (see :func:`pack`) on every local listener."""
+        members = self._members.get(topic)
+        if not members:
+            return
+        newline = data.find(b"\n")
+        if newline < 0:
+            log.warning("dropping malformed broker message")
+            return
+        seq = int(data[:newline]) if newline else None
+        text = data[newline + 1 :].decode()
+        for conn in members:
+            conn.deliver(topic, seq, text)
+
+    async def drain(self) -> None:
+        """Wait for background unsubscribes to finish."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)

@@ -1,0 +1,138 @@
+"""RBAC table: every identity endpoint refuses a caller lacking exactly its permission, and nothing is unguarded.
+
+The table is read from the application's routes, so a new endpoint is covered (or fails) without
+anyone remembering to add a row.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.auth.permissions import ALL_PERMISSIONS, Permission
+from api.runtime import Runtime
+from api.settings import Settings
+from tests.api.identity.arrange import Headers, signed_in_with
+from tests.kit import TenantKit
+
+IDENTITY_PREFIXES = ("/api/v1/users", "/api/v1/departments", "/api/v1/roles", "/api/v1/tenants", "/api/v1/audit")
+# Routes open to anyone, or to any signed-in user about themselves: no permission to require.
+UNGUARDED_PREFIXES = ("/health", "/schema", "/static", "/api/v1/auth")
+UNGUARDED_PATHS = {"/", "/api/v1/users/me"}
+
+
+def guarded_endpoints(app: Litestar) -> list[tuple[str, str, Permission | None]]:
+    """``(method, path, permission)`` of every HTTP handler; ``None`` when no ``requires`` guard is on it."""
+    endpoints: list[tuple[str, str, Permission | None]] = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            # Litestar wraps each guard in an AsyncCallable; the function made by `requires` is its `func`.
+            guards = [getattr(g, "func", g) for g in handler.resolve_guards()]
+            permissions = [g.permission for g in guards if hasattr(g, "permission")]
+            assert len(permissions) <= 1, f"{route.path}: several permission guards"
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                endpoints.append((method, route.path, permissions[0] if permissions else None))
+    return endpoints
+
+
+# Built at collection time from the real app factory (nothing connects until the lifespan runs).
+_APP = create_app(
+    Settings(database_url="postgresql://unused/unused", redis_url="redis://unused:6379/0", secret_key="unused")
+)
+TABLE = [(m, p, perm) for m, p, perm in guarded_endpoints(_APP) if p.startswith(IDENTITY_PREFIXES) and perm]
+
+
+EXPECTED = {
+    ("GET", "/api/v1/users", Permission.USERS_READ),
+    ("GET", "/api/v1/users/{user_id:uuid}", Permission.USERS_READ),
+    ("POST", "/api/v1/users", Permission.USERS_WRITE),
+    ("PATCH", "/api/v1/users/{user_id:uuid}", Permission.USERS_WRITE),
+    ("PUT", "/api/v1/users/{user_id:uuid}/roles", Permission.USERS_WRITE),
+    ("GET", "/api/v1/departments", Permission.DEPARTMENTS_READ),
+    ("GET", "/api/v1/departments/tree", Permission.DEPARTMENTS_READ),
+    ("GET", "/api/v1/departments/{department_id:uuid}", Permission.DEPARTMENTS_READ),
+    ("POST", "/api/v1/departments", Permission.DEPARTMENTS_WRITE),
+    ("PATCH", "/api/v1/departments/{department_id:uuid}", Permission.DEPARTMENTS_WRITE),
+    ("DELETE", "/api/v1/departments/{department_id:uuid}", Permission.DEPARTMENTS_WRITE),
+    ("GET", "/api/v1/roles", Permission.ROLES_READ),
+    ("GET", "/api/v1/roles/{role_id:uuid}", Permission.ROLES_READ),
+    ("POST", "/api/v1/roles", Permission.ROLES_WRITE),
+    ("PATCH", "/api/v1/roles/{role_id:uuid}", Permission.ROLES_WRITE),
+    ("DELETE", "/api/v1/roles/{role_id:uuid}", Permission.ROLES_WRITE),
+    ("GET", "/api/v1/tenants/current", Permission.TENANT_READ),
+    ("PATCH", "/api/v1/tenants/current", Permission.TENANT_WRITE),
+    ("POST", "/api/v1/tenants", Permission.TENANTS_CREATE),
+    ("GET", "/api/v1/audit", Permission.AUDIT_READ),
+}
+"""What each identity endpoint must require: a new endpoint, or a changed guard, has to be added here on purpose."""
+
+
+def concrete(path: str) -> str:
+    """``/api/v1/users/{user_id:uuid}`` -> ``/api/v1/users/<random uuid>``."""
+    return re.sub(r"\{[^}:]+:uuid\}", lambda _: str(uuid.uuid4()), path)
+
+
+@pytest.fixture(scope="module")
+async def rbac_tenant(runtime: Runtime) -> TenantKit:
+    return await TenantKit.create(runtime)
+
+
+@pytest.fixture(scope="module")
+def signed_in() -> dict[frozenset[str], Headers]:
+    return {}
+
+
+async def holding(
+    client: AsyncTestClient[Litestar], kit: TenantKit, cache: dict[frozenset[str], Headers], permissions: frozenset[str]
+) -> Headers:
+    if permissions not in cache:
+        cache[permissions] = await signed_in_with(client, kit, permissions)
+    return cache[permissions]
+
+
+def test_every_route_outside_the_allow_list_requires_a_permission() -> None:
+    unguarded = [
+        (method, path)
+        for method, path, permission in guarded_endpoints(_APP)
+        if permission is None and path not in UNGUARDED_PATHS and not path.startswith(UNGUARDED_PREFIXES)
+    ]
+    assert unguarded == []
+
+
+def test_the_table_covers_every_identity_endpoint() -> None:
+    identity = [(m, p) for m, p, _ in guarded_endpoints(_APP) if p.startswith(IDENTITY_PREFIXES)]
+    assert {(m, p) for m, p, _ in TABLE} | {("GET", "/api/v1/users/me"), ("PATCH", "/api/v1/users/me")} == set(identity)
+
+
+def test_each_identity_endpoint_requires_the_intended_permission() -> None:
+    assert set(TABLE) == EXPECTED
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), TABLE, ids=[f"{m} {p} {perm}" for m, p, perm in TABLE])
+async def test_endpoint_refuses_a_caller_lacking_its_permission(
+    client: AsyncTestClient[Litestar],
+    rbac_tenant: TenantKit,
+    signed_in: dict[frozenset[str], Headers],
+    method: str,
+    path: str,
+    permission: Permission,
+) -> None:
+    body: Any = {} if method in {"POST", "PUT", "PATCH"} else None
+    url = concrete(path)
+    lacking = await holding(client, rbac_tenant, signed_in, frozenset(ALL_PERMISSIONS - {permission}))
+    refused = await client.request(method, url, json=body, headers=lacking)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["code"] == "forbidden"
+    # The same request with only that permission gets past the guard (to a 2xx, 400 or 404).
+    allowed = await holding(client, rbac_tenant, signed_in, frozenset({permission}))
+    passed = await client.request(method, url, json=body, headers=allowed)
+    assert passed.status_code != 403, passed.text

@@ -1,0 +1,70 @@
+"""Failures: a Redis restart under live sockets, a crashed node, a graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+
+@pytest.fixture
+def lone_node(private_redis, spawn_node):
+    """A node on a private Redis that the test restarts."""
+    return spawn_node(private_redis.url)
+
+
+@pytest.fixture
+def doomed_node(redis_url, spawn_node):
+    """A node on the shared Redis that the test kills or stops."""
+    return spawn_node(redis_url)
+
+
+async def test_redis_restart_keeps_sockets_and_asks_clients_to_resync(connect, http, lone_node, private_redis, ns):
+    client = await connect(lone_node, f"u1.{ns}.s1")
+    private_redis.stop()
+    private_redis.start()
+    resync = await client.expect(lambda f: f["type"] == "resync", within=10)
+    assert resync["topics"] == [f"t:{ns}:user:u1"]
+    await http.post(f"{lone_node.http}/test/publish", json={"topic": f"t:{ns}:user:u1", "payload": {"back": 1}})
+    await client.expect(lambda f: f["type"] == "event" and f["event"] == {"back": 1})
+
+
+async def test_presence_is_rewritten_after_redis_loses_it(connect, http, lone_node, private_redis, ns):
+    client = await connect(lone_node, f"u1.{ns}.s1")
+    private_redis.stop()
+    private_redis.start()
+    await client.expect(lambda f: f["type"] == "resync", within=10)
+    async with asyncio.timeout(5):
+        while True:
+            state = (
+                await http.get(f"{lone_node.http}/test/presence", params={"namespace": ns, "user_id": "u1"})
+            ).json()
+            if state["online"]:
+                break
+            await asyncio.sleep(0.05)
+
+
+async def test_users_of_a_crashed_node_go_offline_within_presence_ttl(
+    connect, http, node_a, doomed_node, ns, redis_client
+):
+    await connect(doomed_node, f"u1.{ns}.s1")
+    doomed_node.stop(signal.SIGKILL)
+    crashed_at = time.monotonic()
+    async with asyncio.timeout(10):
+        while True:
+            state = (await http.get(f"{node_a.http}/test/presence", params={"namespace": ns, "user_id": "u1"})).json()
+            if not state["online"]:
+                break
+            await asyncio.sleep(0.1)
+    assert time.monotonic() - crashed_at <= 6 + 1  # presence_ttl_s of the test config, plus a poll
+
+
+async def test_shutdown_tells_clients_to_reconnect_and_closes_with_1012(connect, doomed_node, ns):
+    client = await connect(doomed_node, f"u1.{ns}.s1")
+    doomed_node.process.send_signal(signal.SIGTERM)
+    reconnect = await client.expect(lambda f: f["type"] == "reconnect")
+    assert reconnect["reason"] == "shutdown"
+    assert await client.closed() == 1012
+    doomed_node.process.wait(timeout=10)  # it exits (by re-raising SIGTERM, as uvicorn does)

@@ -1,0 +1,66 @@
+"""Pure parts of the hub, without sockets: topic fencing, token bucket, typing throttle, frame decoding."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from hub.control import AddTopic, CloseSession, decode_command, encode_command
+from hub.fanout import pack
+from hub.limits import TokenBucket
+from hub.topics import TopicError, belongs_to, namespace_of, topic, user_topic
+from hub.typing_state import TypingThrottle
+
+
+def test_topic_is_prefixed_with_its_namespace():
+    assert topic("acme", "conv:42") == "t:acme:conv:42"
+    assert user_topic("acme", "u1") == "t:acme:user:u1"
+
+
+def test_namespace_with_a_colon_is_refused():
+    with pytest.raises(TopicError):
+        topic("acme:evil", "conv:1")
+
+
+@pytest.mark.parametrize("name", ["t:acmex:conv:1", "t:acm:conv:1", "acme:conv:1", "t:acme", "t::conv:1"])
+def test_topic_outside_the_namespace_does_not_belong_to_it(name):
+    assert not belongs_to(name, "acme")
+
+
+def test_namespace_of_a_malformed_topic_is_none():
+    assert namespace_of("x:acme:conv") is None
+
+
+def test_token_bucket_allows_the_burst_then_asks_to_wait():
+    bucket = TokenBucket(burst=3, per_second=1.0)
+    assert [bucket.take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert 0.9 < bucket.take() <= 1.0
+
+
+def test_typing_throttle_publishes_active_once_per_half_ttl():
+    throttle = TypingThrottle(ttl_s=6.0)
+    assert throttle.should_publish("c1", "t:a:conv:1", active=True)
+    assert not throttle.should_publish("c1", "t:a:conv:1", active=True)
+    assert throttle.should_publish("c2", "t:a:conv:1", active=True)
+
+
+def test_typing_throttle_publishes_stop_only_after_active():
+    throttle = TypingThrottle(ttl_s=6.0)
+    assert not throttle.should_publish("c1", "t:a:conv:1", active=False)
+    throttle.should_publish("c1", "t:a:conv:1", active=True)
+    assert throttle.should_publish("c1", "t:a:conv:1", active=False)
+
+
+def test_broker_packing_carries_the_seq_before_the_frame():
+    assert pack(b"{}", 12) == b"12\n{}"
+    assert pack(b"{}") == b"\n{}"
+
+
+def test_control_commands_round_trip():
+    for command in (AddTopic("acme", "u1", "t:acme:conv:1"), CloseSession("s1", 4001, "session_revoked")):
+        assert decode_command(encode_command(command)) == command
+
+
+def test_malformed_control_command_is_refused():
+    with pytest.raises(msgspec.DecodeError):
+        decode_command(b'{"op":"format_disk"}')
