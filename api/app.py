@@ -12,6 +12,9 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.auth.controllers import MfaController, PasswordController, SessionController
 from api.auth.middleware import SessionAuthMiddleware
+from api.chat.controllers import ConversationController, HistoryController, MessageController, SearchController
+from api.chat.controllers.attachments import FileController
+from api.chat.controllers.retention import RetentionController
 from api.deps import dependencies
 from api.errors import exception_handlers
 from api.health import HealthController
@@ -24,9 +27,20 @@ from api.identity.controllers import (
     UserController,
 )
 from api.logs import RequestIdMiddleware, configure_logging
+from api.notifications.controllers import (
+    CategoryController,
+    DeliveryController,
+    InboxController,
+    PreferenceController,
+    PushController,
+    ServiceWorkerController,
+    UnsubscribeController,
+)
 from api.realtime import build_hub, close_revoked_sockets
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
+from channels.realtime import ChatRealtime
+from delivery.live import install_inbox
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -42,6 +56,19 @@ ROUTE_HANDLERS = [
     RoleController,
     TenantController,
     AuditController,
+    ConversationController,
+    HistoryController,
+    MessageController,
+    SearchController,
+    FileController,
+    RetentionController,
+    PreferenceController,
+    UnsubscribeController,
+    DeliveryController,
+    InboxController,
+    CategoryController,
+    PushController,
+    ServiceWorkerController,
 ]
 
 
@@ -53,18 +80,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
 
+    # Nothing below connects yet: engines and clients open their connections on first use,
+    # inside the lifespan's event loop.
+    runtime = Runtime(settings=settings)
     hub, hub_redis = build_hub(settings)
+    runtime.hub = hub
+    runtime.session_listeners.append(close_revoked_sockets(hub))
+    ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis).install()
+    install_inbox(hub, runtime.db)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with Runtime.open(settings) as runtime:
-            app.state.runtime = runtime
-            runtime.session_listeners.append(close_revoked_sockets(hub))
-            try:
-                async with hub:
-                    yield
-            finally:
-                await hub_redis.aclose()
+        app.state.runtime = runtime
+        try:
+            async with hub:
+                yield
+        finally:
+            await hub_redis.aclose()
+            await runtime.close()
 
     auth = DefineMiddleware(
         SessionAuthMiddleware,

@@ -62,22 +62,45 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _worker(settings: Settings) -> int:
-    from delivery.email import EmailSender
-    from delivery.jobs import job_handlers
-    from delivery.worker import Worker
+async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from channels.jobs import chat_job_handlers, run_sweep_schedule
+    from channels.storage import LocalFileStorage
+    from delivery.runner import run_delivery_worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     db = _database(settings)
-    mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
-    worker = Worker(db=db, handlers=job_handlers(mailer=mailer))
+    chat_handlers = chat_job_handlers(
+        db=db,
+        storage=LocalFileStorage(root=settings.data_path / "files"),
+        orphan_after=timedelta(hours=settings.upload_orphan_hours),
+    )
+    # Chat maintenance: every interval, one sweep job per tenant (deduplicated across workers).
+    schedule = asyncio.create_task(
+        run_sweep_schedule(db, stop, interval=timedelta(seconds=settings.chat_sweep_interval_seconds))
+    )
     log.info("worker started")
     try:
-        await worker.run(stop)
+        await run_delivery_worker(
+            db=db,
+            stop=stop,
+            redis_url=settings.redis_url,
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            secret=settings.resolved_secret_key(),
+            public_url=settings.public_url,
+            vapid_subject=settings.vapid_subject,
+            vapid_private_key=settings.vapid_private_key,
+            concurrency=args.concurrency,
+            extra_handlers=chat_handlers,
+        )
     finally:
+        stop.set()
+        await schedule
         await db.dispose()
     log.info("worker stopped")
     return 0
@@ -182,10 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    commands.add_parser("worker", help="run delivery and scheduled jobs")
+    worker = commands.add_parser("worker", help="run delivery and scheduled jobs")
+    worker.add_argument("--concurrency", type=int, default=8, help="jobs run at once")
     db = commands.add_parser("db", help="schema and data operations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade").add_argument("revision", nargs="?", default="head")
+    db_commands.add_parser("upgrade").add_argument("revision", nargs="?", default="heads")
     db_commands.add_parser("downgrade").add_argument("revision", nargs="?", default="-1")
     db_commands.add_parser("current")
     db_commands.add_parser("check")
@@ -214,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         case "serve":
             return _serve(settings, args)
         case "worker":
-            return asyncio.run(_worker(settings))
+            return asyncio.run(_worker(settings, args))
         case "db":
             return _db(settings, args)
         case "demo":

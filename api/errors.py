@@ -16,6 +16,8 @@ from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from channels.errors import ChatError
+
 if TYPE_CHECKING:
     from litestar import Request
     from litestar.types import ExceptionHandlersMap
@@ -108,6 +110,10 @@ def _repository_error(_: Request[Any, Any, Any], exc: RepositoryError) -> Respon
     return _internal_error(_, exc)
 
 
+def _chat_error(_: Request[Any, Any, Any], exc: ChatError) -> Response[Any]:
+    return error_response(exc.code, exc.message, exc.status_code)
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response("internal_error", "Something went wrong on our side.", HTTP_500_INTERNAL_SERVER_ERROR)
@@ -117,5 +123,6 @@ exception_handlers: ExceptionHandlersMap = {
     AppError: _app_error,
     HTTPException: _http_error,
     RepositoryError: _repository_error,
+    ChatError: _chat_error,
     Exception: _internal_error,
 }

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from api.settings import Settings
+    from hub import Hub
 
 
 class Runtime:
@@ -35,6 +36,8 @@ class Runtime:
         self.keys = TokenKeys(secret=settings.resolved_secret_key())
         # Called with the ids of sessions just revoked (the hub closes their sockets on every node).
         self.session_listeners: list[Callable[[list[UUID]], Awaitable[None]]] = []
+        self.hub: Hub | None = None
+        """The node's hub, in a serving process (``None`` in the CLI's and tests' runtimes)."""
 
     async def close(self) -> None:
         await self.redis.aclose()

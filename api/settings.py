@@ -49,6 +49,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Failures before the account locks; each further failure doubles the lock."""
     login_lock_seconds: int = 60
     max_request_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 25 * 1024 * 1024
+    """Largest file accepted by ``POST /api/v1/files`` (that route alone reads bodies this big)."""
+    upload_orphan_hours: int = 24
+    """Uploads not attached to a message within this many hours are deleted by the worker."""
+    chat_sweep_interval_seconds: int = 3600
+    """How often the worker runs chat maintenance (retention, expired uploads) for every tenant."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -56,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "ws_ticket_ttl_seconds",
             "login_max_failures",
             "login_lock_seconds",
+            "max_upload_bytes",
+            "upload_orphan_hours",
+            "chat_sweep_interval_seconds",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a positive integer")

@@ -1,8 +1,6 @@
-"""The benchmark node: the hub with a token authenticator and a chat-like ``send`` frame.
+"""The benchmark node: the hub with a stand-in token authenticator and a chat-like ``send`` frame.
 
-Configured by environment: ``BENCH_REDIS_URL`` and ``BENCH_ROOMS``. A token ``b17.bench.s17`` is
-user ``b17`` of namespace ``bench``; receiver users ``b<i>`` listen to room ``i % rooms``.
-This authenticator stands in for the api package's until the real app can be benchmarked.
+Configured by ``BENCH_REDIS_URL`` and ``BENCH_ROOMS``; token ``b17.bench.s17`` is user ``b17``, in room ``17 % rooms``.
 """
 
 from __future__ import annotations

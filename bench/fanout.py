@@ -1,7 +1,6 @@
 """``python -m bench.fanout``: deliveries per second, latency, loss and memory of the hub under fan-out.
 
-Runs K node processes on one Redis, receiver processes holding N sockets in R rooms, and a sender
-process publishing chat-like events into the rooms at a fixed rate; prints one JSON line.
+K node processes on one Redis, receivers holding N sockets in R rooms, a sender at a fixed rate; one JSON line out.
 """
 
 from __future__ import annotations

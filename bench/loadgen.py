@@ -1,7 +1,6 @@
-"""Load-generator processes: ``receive`` (many idle-ish sockets counting events) and ``send`` (rooms' senders).
+"""Load-generator processes: ``receive`` (many sockets counting events) and ``send`` (one sender per room).
 
-Driven by the benchmark commands over stdin/stdout: each prints ``ready``, then waits for ``go`` or
-``stop`` and prints one JSON line of results.
+Driven over stdin/stdout: each prints ``ready``, waits for ``go`` or ``stop``, and prints one JSON line of results.
 """
 
 from __future__ import annotations

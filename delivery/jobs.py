@@ -9,9 +9,16 @@ from delivery.email import EMAIL_JOB, EmailSender, email_job_handler
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from delivery.escalation import Escalation
     from persistence.jobs import ClaimedJob
 
 
-def job_handlers(*, mailer: EmailSender) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
-    """The handlers ``fieldhub worker`` runs, by job kind."""
-    return {EMAIL_JOB: email_job_handler(mailer)}
+def job_handlers(
+    *, mailer: EmailSender, escalation: Escalation | None = None
+) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
+    """The handlers ``fieldhub worker`` runs, by job kind: plain email, plus the notification jobs
+    (push, email, digest, dismissal) when ``escalation`` is given."""
+    handlers = {EMAIL_JOB: email_job_handler(mailer)}
+    if escalation is not None:
+        handlers.update(escalation.handlers())
+    return handlers

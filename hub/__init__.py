@@ -17,6 +17,7 @@ from hub.hooks import (
 )
 from hub.hub import Hub
 from hub.memory_broker import MemoryBroker
+from hub.publisher import HubPublisher
 from hub.redis_broker import RedisBroker, ShardedRedisBroker
 from hub.topics import TopicError, topic, user_topic
 
@@ -29,6 +30,7 @@ __all__ = [
     "FrameHandler",
     "Hub",
     "HubConfig",
+    "HubPublisher",
     "MemoryBroker",
     "Principal",
     "RedisBroker",

@@ -32,6 +32,9 @@ class HubConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Sockets one user may hold across all nodes; the next one is closed with 4029."""
     presence_ttl_s: float = 45.0
     """A connection's presence entry expires this long after its node's last refresh."""
+    presence_prefixes: list[str] | None = None
+    """Topics (by the part after ``t:<namespace>:``) whose listeners get presence frames; ``None``:
+    every topic. Each change costs one frame per listener, so leave large rooms out."""
     typing_ttl_s: float = 6.0
     """A typing indicator expires on the clients this long after the last keystroke frame."""
     max_replay: int = 1_000

@@ -68,6 +68,9 @@ class Connection:
         self.principal = principal
         self.id = connection_id
         self.topics: set[str] = set()
+        # Until its first topics are joined, a membership removed meanwhile must not be re-added
+        # from the (older) subscription providers' answer.
+        self.removed_early: set[str] | None = set()
         self.bucket = TokenBucket(burst=config.rate_limit_burst, per_second=config.rate_limit_per_s)
         self.last_heard = time.monotonic()
         self.state = State.OPEN

@@ -6,11 +6,16 @@ import msgspec
 
 
 class AddTopic(msgspec.Struct, tag_field="op", tag="add_topic", frozen=True):
-    """Every socket of ``user_id`` in ``namespace`` starts listening to ``topic``."""
+    """Every socket of ``user_id`` in ``namespace`` starts listening to ``topic``.
+
+    With ``since``, each socket first gets the topic's events after that ``seq`` replayed: events
+    published before the node had subscribed (the command races them) are not lost.
+    """
 
     namespace: str
     user_id: str
     topic: str
+    since: int | None = None
 
 
 class RemoveTopic(msgspec.Struct, tag_field="op", tag="remove_topic", frozen=True):

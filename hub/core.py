@@ -10,7 +10,7 @@ from hub.fanout import Fanout, pack
 from hub.frames import Error, Presence, ServerFrame, Subscribed, TypingNotice, Unsubscribed, encode
 from hub.registry import Registry
 from hub.resume import ReplayRouter
-from hub.topics import belongs_to, user_topic
+from hub.topics import belongs_to, local_part, user_topic
 from hub.typing_state import TypingThrottle
 
 if TYPE_CHECKING:
@@ -110,7 +110,8 @@ class HubCore:
                 seen = await self.presence.last_seen(principal.namespace, principal.user_id)
             except ConnectionError:
                 seen = None
-            await self.publish_frame(Presence(user_id=principal.user_id, status="offline", last_seen=seen), topics)
+            frame = Presence(user_id=principal.user_id, status="offline", last_seen=seen)
+            await self.publish_frame(frame, self.presence_topics(topics))
         if not len(self.registry):
             self.idle.set()
 
@@ -120,7 +121,15 @@ class HubCore:
         topics: set[str] = set()
         for other in self.registry.for_user(principal.namespace, principal.user_id):
             topics |= other.topics
-        await self.publish_frame(Presence(user_id=principal.user_id, status=status), topics)
+        await self.publish_frame(Presence(user_id=principal.user_id, status=status), self.presence_topics(topics))
+
+    def presence_topics(self, topics: Iterable[str]) -> list[str]:
+        """The topics that carry presence frames: ``presence_prefixes`` filters them (user topics always do)."""
+        prefixes = self.config.presence_prefixes
+        if prefixes is None:
+            return list(topics)
+        keep = (*prefixes, "user:")
+        return [name for name in topics if local_part(name).startswith(keep)]
 
     # --- topics --------------------------------------------------------------------------------
 
@@ -224,10 +233,13 @@ class HubCore:
 
     # --- node-wide operations ------------------------------------------------------------------
 
-    async def add_topic_local(self, namespace: str, user_id: str, topic: str) -> None:
-        """Join ``topic`` on this node's sockets of one user, telling each client."""
+    async def add_topic_local(self, namespace: str, user_id: str, topic: str, since: int | None = None) -> None:
+        """Join ``topic`` on this node's sockets of one user, telling each client; with ``since``,
+        replay the events after it first (as a ``subscribe`` with ``since`` would)."""
         for conn in self.registry.for_user(namespace, user_id):
-            if await self.join_topic(conn, topic):
+            if since is not None and topic not in conn.topics:
+                await self.subscribe(conn, topic, since, None)
+            elif await self.join_topic(conn, topic):
                 conn.send_frame(Subscribed(topic=topic))
 
     async def remove_topic_local(self, namespace: str, user_id: str, topic: str) -> None:
@@ -236,3 +248,5 @@ class HubCore:
             if topic in conn.topics:
                 await self.leave_topic(conn, topic)
                 conn.send_frame(Unsubscribed(topic=topic))
+            elif conn.removed_early is not None:
+                conn.removed_early.add(topic)

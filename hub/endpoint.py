@@ -71,12 +71,13 @@ class Endpoint:
             return
         expiry = self._schedule_expiry(conn)
         try:
-            topics = await core.initial_topics(conn)
+            topics = [name for name in await core.initial_topics(conn) if name not in (conn.removed_early or ())]
             # Topics are live (broker subscriptions confirmed) before hello goes out, so a client may
             # rely on hello; events heard meanwhile wait behind it in the queue.
             for name in topics:
                 await core.join_topic(conn, name)
-            conn.send_first(encode_text(self._hello(conn, topics)))
+            conn.removed_early = None
+            conn.send_first(encode_text(self._hello(conn, sorted(conn.topics))))
             conn.start_writer()
             if opened == "first":
                 await core.announce_online(conn)

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hub.connection import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_SESSION_REVOKED
-from hub.control import AddTopic, CloseSession, Command, RemoveTopic, decode_command, encode_command
+from hub.control import AddTopic, CloseSession, RemoveTopic, decode_command
 from hub.core import HubCore
 from hub.dispatch import Dispatcher
 from hub.endpoint import Endpoint
-from hub.fanout import pack
-from hub.frames import Event, Resync, ServerPing, encode, encode_text
+from hub.frames import Resync, ServerPing, encode_text
 from hub.presence import Presence
-from hub.topics import TopicError, belongs_to, namespace_of
+from hub.publisher import HubPublisher
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -73,6 +72,8 @@ class Hub:
         self._endpoint = Endpoint(
             core=self._core, dispatcher=self._dispatcher, authenticator=authenticator, accepting=lambda: self._accepting
         )
+        self._publisher = HubPublisher(broker=broker, control_channel=config.control_channel)
+        self._control: asyncio.Queue[AddTopic | RemoveTopic] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._refresh_now = asyncio.Event()
 
@@ -113,6 +114,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
             asyncio.create_task(self._presence_loop(), name="hub-presence"),
+            asyncio.create_task(self._control_loop(), name="hub-control"),
         ]
         self._accepting = True
         return self
@@ -142,79 +144,52 @@ class Hub:
 
     # --- publishing and commands ---------------------------------------------------------------
 
+    @property
+    def publisher(self) -> HubPublisher:
+        """Publishing and node commands (also usable alone by processes without sockets)."""
+        return self._publisher
+
     async def publish(self, topic: str, payload: bytes, *, seq: int | None = None) -> None:
-        """Send an event to every socket listening to ``topic``, on every node.
+        """Send an event to every socket listening to ``topic``; see :meth:`HubPublisher.publish`."""
+        await self._publisher.publish(topic, payload, seq=seq)
 
-        Args:
-            topic: ``t:<namespace>:...``.
-            payload: The event as JSON bytes; embedded verbatim, never re-encoded or validated.
-            seq: The topic's gap-free sequence number for durable events, ``None`` for ephemeral ones.
-
-        Raises:
-            ConnectionError: If the broker is unreachable (clients recover through resume).
-            TopicError: If ``topic`` is malformed.
-        """
-        if namespace_of(topic) is None:
-            raise TopicError(f"malformed topic {topic!r}")
-        frame = encode(Event(topic, seq, msgspec.Raw(payload)))
-        await self._broker.publish(pack(frame, seq), [topic])
-
-    async def add_topic(self, namespace: str, user_id: str, topic: str) -> None:
-        """Make ``topic`` reach every socket of a user, on whatever node it is (a new membership).
-
-        Returns once the command is published, before the sockets joined.
-
-        Raises:
-            TopicError: If ``topic`` is not inside ``namespace``.
-            ConnectionError: If the broker is unreachable.
-        """
-        if not belongs_to(topic, namespace):
-            raise TopicError("topic outside the namespace")
-        await self._command(AddTopic(namespace, user_id, topic))
+    async def add_topic(self, namespace: str, user_id: str, topic: str, *, since: int | None = None) -> None:
+        """A new membership goes live on the user's sockets; see :meth:`HubPublisher.add_topic`."""
+        await self._publisher.add_topic(namespace, user_id, topic, since=since)
 
     async def remove_topic(self, namespace: str, user_id: str, topic: str) -> None:
-        """Stop ``topic`` reaching any socket of a user (a removed membership); see :meth:`add_topic`."""
-        if not belongs_to(topic, namespace):
-            raise TopicError("topic outside the namespace")
-        await self._command(RemoveTopic(namespace, user_id, topic))
+        """A removed membership stops; see :meth:`HubPublisher.remove_topic`."""
+        await self._publisher.remove_topic(namespace, user_id, topic)
 
     async def close_session(
         self, session_id: str, code: int = CLOSE_SESSION_REVOKED, reason: str = "session_revoked"
     ) -> None:
-        """Close every socket of a revoked session, on every node (locally at once).
+        """Close every socket of a revoked session, on every node (this node's at once).
 
         Raises:
-            ConnectionError: If the broker is unreachable (local sockets are closed anyway).
+            ConnectionError: If the broker is unreachable (this node's sockets are closed anyway).
         """
-        self._apply(CloseSession(session_id, code, reason))
-        await self._command(CloseSession(session_id, code, reason))
+        self._close_local(CloseSession(session_id, code, reason))
+        await self._publisher.close_session(session_id, code, reason)
 
-    async def _command(self, command: Command) -> None:
-        await self._broker.publish(encode_command(command), [self._config.control_channel])
+    def _close_local(self, command: CloseSession) -> None:
+        for conn in self._core.registry.for_session(command.session_id):
+            log.info("closing connection %s: %s", conn.id, command.reason)
+            conn.close(command.code, command.reason)
 
-    def _apply(self, command: Command) -> None:
+    async def _control_loop(self) -> None:
+        # Topic changes run one at a time, in the order published, so an add followed by a remove
+        # of the same membership cannot end up applied the other way round.
         core = self._core
-        if isinstance(command, CloseSession):
-            for conn in core.registry.for_session(command.session_id):
-                log.info("closing connection %s: %s", conn.id, command.reason)
-                conn.close(command.code, command.reason)
-            return
-        if isinstance(command, AddTopic):
-            coro = core.add_topic_local(command.namespace, command.user_id, command.topic)
-        else:
-            coro = core.remove_topic_local(command.namespace, command.user_id, command.topic)
-        self._spawn(coro)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.append(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("hub task failed", exc_info=task.exception())
+        while True:
+            command = await self._control.get()
+            try:
+                if isinstance(command, AddTopic):
+                    await core.add_topic_local(command.namespace, command.user_id, command.topic, command.since)
+                elif isinstance(command, RemoveTopic):
+                    await core.remove_topic_local(command.namespace, command.user_id, command.topic)
+            except Exception:
+                log.exception("applying a topic change failed")
 
     # --- BrokerListener ------------------------------------------------------------------------
 
@@ -226,8 +201,10 @@ class Hub:
             except msgspec.DecodeError:
                 log.warning("dropping a malformed control command")
                 return
-            if not isinstance(command, CloseSession) or self._core.registry.for_session(command.session_id):
-                self._apply(command)
+            if isinstance(command, CloseSession):
+                self._close_local(command)
+            elif self._core.registry.for_user(command.namespace, command.user_id):
+                self._control.put_nowait(command)
             return
         self._core.fanout.dispatch(channel, data)
 

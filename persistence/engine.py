@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -42,10 +42,14 @@ class Database:
             asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.session_info: dict[str, Any] = {}
+        """Copied into every session's ``info``: how other packages hang per-database hooks (the
+        inbox's publisher, say) on this database's sessions only, never on another's."""
 
     def session(self, *, tenant_id: UUID | None = None) -> AsyncSession:
         """A new session whose transactions run as ``tenant_id`` (none: every tenant row hidden)."""
         session = self.sessionmaker()
+        session.info.update(self.session_info)
         bind_tenant(session, tenant_id)
         return session
 

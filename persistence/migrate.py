@@ -23,7 +23,7 @@ def _config(owner_url: str, output: io.StringIO | None = None) -> Config:
     return config
 
 
-def upgrade(owner_url: str, revision: str = "head") -> None:
+def upgrade(owner_url: str, revision: str = "heads") -> None:
     """Migrate to ``revision``. Blocking: call from a thread inside an event loop."""
     command.upgrade(_config(owner_url), revision)
 

@@ -131,9 +131,13 @@ async def other_tenant(runtime: Runtime) -> TenantKit:
     return await TenantKit.create(runtime)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
-    """A delivery worker running for the rest of the run, as ``fieldhub worker`` does."""
+    """A delivery worker running during one test, as ``fieldhub worker`` does.
+
+    Per test, not per run: jobs are claimed across tenants, so a worker left running would take
+    the jobs of tests that run their own worker with their own senders.
+    """
     running = Worker(db=runtime.db, handlers=job_handlers(mailer=runtime.mailer), poll_seconds=1.0)
     stop = asyncio.Event()
     task = asyncio.create_task(running.run(stop))

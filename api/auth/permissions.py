@@ -19,6 +19,9 @@ class Permission(StrEnum):
     ROLES_WRITE = "roles:write"
     AUDIT_READ = "audit:read"
     MODERATION_REVIEW = "moderation:review"
+    NOTIFICATIONS_SEND = "notifications:send"
+    NOTIFICATIONS_ADMIN = "notifications:admin"
+    CHAT_USE = "chat:use"
 
 
 ALL_PERMISSIONS = frozenset(Permission)
@@ -26,7 +29,7 @@ ALL_PERMISSIONS = frozenset(Permission)
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[Permission]]] = {
     "staff": (
         "Field staff: chat and their own work.",
-        frozenset({Permission.TENANT_READ, Permission.USERS_READ, Permission.DEPARTMENTS_READ}),
+        frozenset({Permission.TENANT_READ, Permission.USERS_READ, Permission.DEPARTMENTS_READ, Permission.CHAT_USE}),
     ),
     "supervisor": (
         "Leads a team: sees people, departments and roles.",
@@ -36,6 +39,8 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[Permission]]] = {
                 Permission.USERS_READ,
                 Permission.DEPARTMENTS_READ,
                 Permission.ROLES_READ,
+                Permission.CHAT_USE,
+                Permission.NOTIFICATIONS_SEND,
             }
         ),
     ),
@@ -48,6 +53,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[Permission]]] = {
                 Permission.DEPARTMENTS_READ,
                 Permission.MODERATION_REVIEW,
                 Permission.AUDIT_READ,
+                Permission.CHAT_USE,
             }
         ),
     ),

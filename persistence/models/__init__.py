@@ -1,5 +1,16 @@
 """Every domain's tables; importing this package registers them all on the shared metadata."""
 
+from persistence.models.chat import (
+    Attachment,
+    Conversation,
+    ConversationEvent,
+    ConversationMember,
+    Message,
+    MessageEdit,
+    Reaction,
+    ThreadFollow,
+)
+from persistence.models.chat_retention import ChatRetentionPolicy
 from persistence.models.identity import (
     AuditEvent,
     AuthChallenge,
@@ -14,18 +25,51 @@ from persistence.models.identity import (
     UserRole,
 )
 from persistence.models.jobs import Job
+from persistence.models.notifications import (
+    EmailSuppression,
+    InboxEvent,
+    Notification,
+    NotificationCategory,
+    NotificationDelivery,
+    NotificationInbox,
+    NotificationPreference,
+    NotificationRequest,
+    NotificationSettings,
+    PushSubscription,
+    VapidKey,
+)
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "AuthChallenge",
     "AuthSession",
+    "ChatRetentionPolicy",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationMember",
     "Department",
+    "EmailSuppression",
+    "InboxEvent",
     "Job",
+    "Message",
+    "MessageEdit",
     "MfaRecoveryCode",
     "MfaTotp",
+    "Notification",
+    "NotificationCategory",
+    "NotificationDelivery",
+    "NotificationInbox",
+    "NotificationPreference",
+    "NotificationRequest",
+    "NotificationSettings",
     "PasswordReset",
+    "PushSubscription",
+    "Reaction",
     "Role",
     "Tenant",
+    "ThreadFollow",
     "User",
     "UserRole",
+    "VapidKey",
 ]

@@ -21,6 +21,8 @@ async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path, settings: Setting
         "FIELDHUB_DATA_DIR": str(tmp_path),
         "FIELDHUB_DATABASE_URL": settings.database_url or "",
         "FIELDHUB_REDIS_URL": settings.redis_url or "",
+        # The same key as the rest of the run: secrets sealed in the shared database stay readable.
+        "FIELDHUB_SECRET_KEY": settings.secret_key or "",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "api.cli", "worker", env=env, stderr=asyncio.subprocess.PIPE

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 import websockets
 from litestar import Litestar
@@ -23,50 +16,10 @@ from websockets.asyncio.client import ClientConnection
 
 from api.settings import Settings
 from tests.kit import TenantKit
+from tests.nodes import AppNode, next_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://127.0.0.1:8000"
-
-
-class AppNode:
-    """``fieldhub serve`` as a separate process on a free port (a second node beside the test client's app)."""
-
-    def __init__(self, settings: Settings) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = {
-            **os.environ,
-            "FIELDHUB_DATABASE_URL": settings.database_url or "",
-            "FIELDHUB_REDIS_URL": settings.redis_url or "",
-            "FIELDHUB_SECRET_KEY": settings.secret_key or "",
-            "FIELDHUB_DATA_DIR": settings.data_dir,
-            "FIELDHUB_LOG_LEVEL": "WARNING",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)], env=env, cwd=ROOT
-        )
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient() as client, asyncio.timeout(30):
-            while True:
-                assert self.process.poll() is None, "the node exited"
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"http://127.0.0.1:{self.port}/health/ready")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-    async def connect(self, query: str = "", headers: dict[str, str] | None = None) -> ClientConnection:
-        return await websockets.connect(
-            f"ws://127.0.0.1:{self.port}/ws{query}", additional_headers=headers or {}, compression=None
-        )
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +30,6 @@ async def node(settings: Settings) -> AsyncIterator[AppNode]:
         yield started
     finally:
         started.stop()
-
-
-async def _frame(ws: ClientConnection, kind: str) -> dict[str, Any]:
-    async with asyncio.timeout(10):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == kind:
-                return frame  # type: ignore[no-any-return]
 
 
 async def _assert_refused(
@@ -111,7 +56,7 @@ async def test_a_ticket_opens_one_socket_for_its_user(
     headers = await tenant.headers(client, "staff")
     ticket = (await client.post("/api/v1/auth/ws-ticket", headers=headers)).json()["ticket"]
     async with await node.connect(f"?ticket={ticket}") as ws:
-        hello = await _frame(ws, "hello")
+        hello = await next_frame(ws, "hello")
         assert hello["user_id"] == str(tenant.users["staff"])
     await _assert_refused(node, f"?ticket={ticket}")
 
@@ -121,7 +66,7 @@ async def test_a_bearer_token_opens_a_socket(
 ) -> None:
     headers = await tenant.headers(client, "supervisor")
     async with await node.connect(headers=headers) as ws:
-        assert (await _frame(ws, "hello"))["user_id"] == str(tenant.users["supervisor"])
+        assert (await next_frame(ws, "hello"))["user_id"] == str(tenant.users["supervisor"])
 
 
 async def test_a_cookie_socket_needs_an_allowed_origin(
@@ -131,7 +76,7 @@ async def test_a_cookie_socket_needs_an_allowed_origin(
     cookie = {"Cookie": f"fieldhub_session={token}"}
     await _assert_refused(node, headers={**cookie, "Origin": "https://evil.example"}, status=403)
     async with await node.connect(headers={**cookie, "Origin": ORIGIN}) as ws:
-        assert (await _frame(ws, "hello"))["user_id"] == str(tenant.users["staff"])
+        assert (await next_frame(ws, "hello"))["user_id"] == str(tenant.users["staff"])
 
 
 async def test_no_credentials_or_a_forged_ticket_are_refused(node: AppNode, tenant: TenantKit) -> None:
@@ -144,6 +89,6 @@ async def test_logout_on_one_node_closes_the_socket_on_another(
 ) -> None:
     headers = await tenant.headers(client, "staff")
     async with await node.connect(headers=headers) as ws:
-        await _frame(ws, "hello")
+        await next_frame(ws, "hello")
         assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 200
         assert await _close_code(ws) == 4001

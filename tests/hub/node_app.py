@@ -1,7 +1,6 @@
-"""A fieldhub test node: the hub behind a small Litestar app with token auth and a Redis-backed history.
+"""A test node: the hub behind a small Litestar app with token auth, a Redis-backed history and ``/test/*`` drivers.
 
-Run as ``python tests/hub/node_app.py --port P --redis URL [--config JSON]``. The ``/test/*`` routes
-let tests drive publishing, membership and session revocation on a chosen node.
+Run as ``python tests/hub/node_app.py --port P --redis URL [--config JSON] [--broker memory|redis|redis-cluster]``.
 """
 
 from __future__ import annotations

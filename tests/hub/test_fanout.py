@@ -7,6 +7,8 @@ import asyncio
 import redis.asyncio as aioredis
 import websockets
 
+from hub import HubPublisher, RedisBroker
+
 
 async def _member_of(redis_client: aioredis.Redis, ns: str, user: str, topic: str) -> None:
     await redis_client.sadd(f"t:{ns}:test:subs:{user}", topic)
@@ -104,3 +106,26 @@ async def test_slow_consumer_is_closed_with_4008_and_others_get_every_event(conn
         except websockets.ConnectionClosed:
             pass
     assert slow.close_code == 4008
+
+
+class _NoListener:
+    def on_message(self, channel: str, data: bytes) -> None:
+        raise AssertionError("a publisher-only broker subscribes to nothing")
+
+    def on_connection_lost(self) -> None:
+        pass
+
+    def on_connection_restored(self) -> None:
+        pass
+
+
+async def test_publisher_in_a_process_without_sockets_reaches_clients(connect, node_a, redis_url, ns):
+    client = await connect(node_a, f"u1.{ns}.s1")
+    broker = RedisBroker(url=redis_url)
+    await broker.on_startup(_NoListener())
+    try:
+        await HubPublisher(broker=broker).publish(f"t:{ns}:user:u1", b'{"from":"worker"}', seq=None)
+    finally:
+        await broker.on_shutdown()
+    event = await client.expect(lambda f: f["type"] == "event")
+    assert event["event"] == {"from": "worker"}

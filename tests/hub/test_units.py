@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from redis.asyncio import Redis
 
+from hub.config import HubConfig
 from hub.control import AddTopic, CloseSession, decode_command, encode_command
+from hub.core import HubCore
 from hub.fanout import pack
 from hub.limits import TokenBucket
+from hub.memory_broker import MemoryBroker
+from hub.presence import Presence
 from hub.topics import TopicError, belongs_to, namespace_of, topic, user_topic
 from hub.typing_state import TypingThrottle
 
@@ -64,3 +69,10 @@ def test_control_commands_round_trip():
 def test_malformed_control_command_is_refused():
     with pytest.raises(msgspec.DecodeError):
         decode_command(b'{"op":"format_disk"}')
+
+
+def test_presence_frames_go_only_to_topics_under_presence_prefixes_and_user_topics():
+    config = HubConfig(presence_prefixes=["dm:"])
+    core = HubCore(config=config, broker=MemoryBroker(), presence=Presence(redis=Redis(), node_id="n1", config=config))
+    topics = ["t:acme:dm:1", "t:acme:conv:2", "t:acme:user:u1"]
+    assert core.presence_topics(topics) == ["t:acme:dm:1", "t:acme:user:u1"]

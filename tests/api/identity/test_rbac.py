@@ -23,9 +23,21 @@ from tests.api.identity.arrange import Headers, signed_in_with
 from tests.kit import TenantKit
 
 IDENTITY_PREFIXES = ("/api/v1/users", "/api/v1/departments", "/api/v1/roles", "/api/v1/tenants", "/api/v1/audit")
-# Routes open to anyone, or to any signed-in user about themselves: no permission to require.
-UNGUARDED_PREFIXES = ("/health", "/schema", "/static", "/api/v1/auth")
-UNGUARDED_PATHS = {"/", "/api/v1/users/me"}
+# Routes open to anyone, or to any signed-in user about themselves (their own inbox, preferences
+# and push subscriptions): no permission to require. Guarded routes under these prefixes still
+# carry their guard, checked by their own tests. Files: any signed-in user uploads; reading is
+# decided per file (conversation membership), not by role.
+UNGUARDED_PREFIXES = (
+    "/health",
+    "/schema",
+    "/static",
+    "/api/v1/auth",
+    "/api/v1/files",
+    "/api/v1/notifications",
+    "/api/v1/notification-categories",
+    "/api/v1/push",
+)
+UNGUARDED_PATHS = {"/", "/api/v1/users/me", "/sw.js"}
 
 
 def guarded_endpoints(app: Litestar) -> list[tuple[str, str, Permission | None]]:
@@ -72,6 +84,8 @@ EXPECTED = {
     ("PATCH", "/api/v1/tenants/current", Permission.TENANT_WRITE),
     ("POST", "/api/v1/tenants", Permission.TENANTS_CREATE),
     ("GET", "/api/v1/audit", Permission.AUDIT_READ),
+    ("GET", "/api/v1/tenants/current/retention", Permission.TENANT_READ),
+    ("PUT", "/api/v1/tenants/current/retention", Permission.TENANT_WRITE),
 }
 """What each identity endpoint must require: a new endpoint, or a changed guard, has to be added here on purpose."""
 

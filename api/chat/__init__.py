@@ -1,0 +1,1 @@
+"""Chat over HTTP: thin routes over the channels package (conversations, messages, search, files)."""

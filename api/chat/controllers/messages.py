@@ -1,0 +1,171 @@
+"""Messages over HTTP: history pages, posting (integrations), edits, deletes, threads, reactions, pins, search."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from api.auth.guards import requires
+from api.auth.permissions import Permission
+from api.chat.deps import ConversationsDep, NotifierDep, commit_and_publish, dependencies
+from api.chat.schemas import (
+    EditHistoryEntry,
+    EditMessage,
+    Page,
+    PostedMessage,
+    PostMessage,
+    SearchResults,
+    ThreadPage,
+)
+from api.deps import CallerDep, RuntimeDep
+from channels.history import History
+from channels.messages import Messages
+from channels.views import MessageView
+
+MessageId = Annotated[UUID, PathParameter(description="The message.")]
+ConversationId = Annotated[UUID, PathParameter(description="The conversation.")]
+Emoji = Annotated[str, PathParameter(description="One emoji.", max_length=16)]
+Seq = Annotated[int | None, QueryParameter(ge=0)]
+Limit = Annotated[int, QueryParameter(ge=1, le=100)]
+OptionalId = Annotated[UUID | None, QueryParameter()]
+When = Annotated[datetime | None, QueryParameter()]
+
+
+class HistoryController(Controller):
+    path = "/api/v1/conversations/{conversation_id:uuid}/messages"
+    tags = ["chat"]
+    guards = [requires(Permission.CHAT_USE)]
+    dependencies = dependencies
+
+    @get("/", operation_id="ListMessages")
+    async def page(
+        self,
+        conversation_id: ConversationId,
+        conversations: ConversationsDep,
+        before: Seq = None,
+        after: Seq = None,
+        around: Seq = None,
+        limit: Limit = 50,
+    ) -> Page:
+        """Top-level messages by ``seq``: the latest, or ``before``/``after``/``around`` a seq."""
+        return await History(conversations=conversations).page(
+            conversation_id, before=before, after=after, around=around, limit=limit
+        )
+
+    @post("/", operation_id="PostMessage", status_code=201)
+    async def post_message(
+        self,
+        conversation_id: ConversationId,
+        data: JSONBody[PostMessage],
+        conversations: ConversationsDep,
+        notifier: NotifierDep,
+        runtime: RuntimeDep,
+    ) -> Response[PostedMessage]:
+        """Post a message (integrations; people send over the WebSocket). A retried ``client_id``
+        returns the original with 200 and sends nothing again."""
+        message, created = await Messages(conversations=conversations, notifier=notifier).send(
+            conversation_id,
+            body=data.body,
+            client_id=data.client_id,
+            thread_root_id=data.thread_root_id,
+            attachment_ids=data.attachment_ids,
+        )
+        await commit_and_publish(runtime, conversations)
+        return Response(PostedMessage(message=message, duplicate=not created), status_code=201 if created else 200)
+
+
+class MessageController(Controller):
+    path = "/api/v1/messages"
+    tags = ["chat"]
+    guards = [requires(Permission.CHAT_USE)]
+    dependencies = dependencies
+
+    @patch("/{message_id:uuid}", operation_id="EditMessage")
+    async def edit(
+        self, message_id: MessageId, data: JSONBody[EditMessage], conversations: ConversationsDep, runtime: RuntimeDep
+    ) -> MessageView:
+        message = await Messages(conversations=conversations).edit(message_id, data.body)
+        await commit_and_publish(runtime, conversations)
+        return message
+
+    @delete("/{message_id:uuid}", operation_id="DeleteMessage", status_code=204)
+    async def remove(
+        self, message_id: MessageId, conversations: ConversationsDep, runtime: RuntimeDep, current_user: CallerDep
+    ) -> None:
+        """The author deletes their message; a moderator deletes anyone's."""
+        await Messages(conversations=conversations).delete(
+            message_id, as_moderator=current_user.can(Permission.MODERATION_REVIEW)
+        )
+        await commit_and_publish(runtime, conversations)
+
+    @get("/{message_id:uuid}/thread", operation_id="GetThread")
+    async def thread(
+        self, message_id: MessageId, conversations: ConversationsDep, after: Seq = None, limit: Limit = 50
+    ) -> ThreadPage:
+        root, replies = await History(conversations=conversations).thread(message_id, after=after, limit=limit)
+        return ThreadPage(root=root, replies=replies)
+
+    @get("/{message_id:uuid}/edits", operation_id="GetEditHistory")
+    async def edits(self, message_id: MessageId, conversations: ConversationsDep) -> list[EditHistoryEntry]:
+        """Earlier texts of an edited message, oldest first."""
+        rows = await Messages(conversations=conversations).edits(message_id)
+        return [
+            EditHistoryEntry(previous_body=e.previous_body, edited_at=e.edited_at.isoformat(), editor_id=e.editor_id)
+            for e in rows
+        ]
+
+    @put("/{message_id:uuid}/reactions/{emoji:str}", operation_id="AddReaction", status_code=200)
+    async def add_reaction(
+        self, message_id: MessageId, emoji: Emoji, conversations: ConversationsDep, runtime: RuntimeDep
+    ) -> dict[str, bool]:
+        changed = await Messages(conversations=conversations).react(message_id, emoji, add=True)
+        await commit_and_publish(runtime, conversations)
+        return {"changed": changed}
+
+    @delete("/{message_id:uuid}/reactions/{emoji:str}", operation_id="RemoveReaction", status_code=200)
+    async def remove_reaction(
+        self, message_id: MessageId, emoji: Emoji, conversations: ConversationsDep, runtime: RuntimeDep
+    ) -> dict[str, bool]:
+        changed = await Messages(conversations=conversations).react(message_id, emoji, add=False)
+        await commit_and_publish(runtime, conversations)
+        return {"changed": changed}
+
+    @put("/{message_id:uuid}/pin", operation_id="PinMessage", status_code=200)
+    async def pin(self, message_id: MessageId, conversations: ConversationsDep, runtime: RuntimeDep) -> MessageView:
+        message = await Messages(conversations=conversations).set_pinned(message_id, True)
+        await commit_and_publish(runtime, conversations)
+        return message
+
+    @delete("/{message_id:uuid}/pin", operation_id="UnpinMessage", status_code=200)
+    async def unpin(self, message_id: MessageId, conversations: ConversationsDep, runtime: RuntimeDep) -> MessageView:
+        message = await Messages(conversations=conversations).set_pinned(message_id, False)
+        await commit_and_publish(runtime, conversations)
+        return message
+
+
+class SearchController(Controller):
+    path = "/api/v1/search"
+    tags = ["chat"]
+    guards = [requires(Permission.CHAT_USE)]
+    dependencies = dependencies
+
+    @get("/messages", operation_id="SearchMessages")
+    async def search(
+        self,
+        conversations: ConversationsDep,
+        q: Annotated[str, QueryParameter(min_length=1, max_length=200, description='Words, "phrases", -exclusions.')],
+        conversation_id: OptionalId = None,
+        author_id: OptionalId = None,
+        since: When = None,
+        until: When = None,
+        limit: Limit = 20,
+    ) -> SearchResults:
+        """Messages the caller may read that match ``q``, newest first, with highlighted snippets."""
+        hits = await History(conversations=conversations).search(
+            q, conversation_id=conversation_id, author_id=author_id, since=since, until=until, limit=limit
+        )
+        return SearchResults(hits=hits)

@@ -1,0 +1,1 @@
+"""Notifications over HTTP: send, the inbox, categories, preferences, push subscriptions, deliveries, unsubscribe."""

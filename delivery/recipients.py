@@ -1,0 +1,86 @@
+"""Who a notification reaches: users, holders of a role, members of a department and its subtree, minus exclusions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+
+from delivery.errors import NotifyError
+from persistence.models import Department, Role, User, UserRole
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+MAX_EXPLICIT = 10_000
+
+
+class Recipients(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Whom to notify; the union of ``users``, ``roles`` and ``departments`` (with sub-departments), minus ``exclude``.
+
+    Conversation and workplace audiences are resolved by their own packages into ``users``.
+    """
+
+    users: list[UUID] = msgspec.field(default_factory=list)
+    roles: list[str] = msgspec.field(default_factory=list)
+    departments: list[UUID] = msgspec.field(default_factory=list)
+    exclude: list[UUID] = msgspec.field(default_factory=list)
+
+
+class Recipient(msgspec.Struct, frozen=True, kw_only=True):
+    """An active user of the tenant, with what routing and templates need."""
+
+    id: UUID
+    email: str
+    name: str
+    timezone: str
+    locale: str
+
+
+async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> list[Recipient]:
+    """Active users named by ``recipients``, each once, ordered by id. Runs as the caller's tenant.
+
+    Raises:
+        NotifyError: ``unknown_recipients`` naming the user ids, role names or department ids that
+            are not in the tenant; ``too_many_recipients`` beyond 10,000 explicit ids.
+    """
+    if len(recipients.users) + len(recipients.departments) + len(recipients.roles) > MAX_EXPLICIT:
+        raise NotifyError("too_many_recipients", f"At most {MAX_EXPLICIT} users, roles and departments per call.")
+    ids: set[UUID] = set()
+    unknown: dict[str, list[str]] = {}
+    if recipients.users:
+        wanted = set(recipients.users)
+        found = set((await session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
+        if wanted - found:
+            unknown["users"] = sorted(str(u) for u in wanted - found)
+        ids |= found
+    if recipients.roles:
+        names = set(recipients.roles)
+        roles = dict((await session.execute(select(Role.name, Role.id).where(Role.name.in_(names)))).tuples().all())
+        if names - roles.keys():
+            unknown["roles"] = sorted(names - roles.keys())
+        holders = await session.scalars(select(UserRole.user_id).where(UserRole.role_id.in_(roles.values())))
+        ids |= set(holders.all())
+    if recipients.departments:
+        wanted = set(recipients.departments)
+        found = set((await session.scalars(select(Department.id).where(Department.id.in_(wanted)))).all())
+        if wanted - found:
+            unknown["departments"] = sorted(str(d) for d in wanted - found)
+        if found:
+            tree = select(Department.id).where(Department.id.in_(found)).cte("subtree", recursive=True)
+            tree = tree.union(select(Department.id).join(tree, Department.parent_id == tree.c.id))
+            members = await session.scalars(select(User.id).where(User.department_id.in_(select(tree.c.id))))
+            ids |= set(members.all())
+    if unknown:
+        raise NotifyError("unknown_recipients", "Some recipients do not exist in this tenant.", details=unknown)
+    ids -= set(recipients.exclude)
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(User.id, User.email, User.name, User.timezone, User.locale)
+        .where(User.id.in_(ids), User.status == "active")
+        .order_by(User.id)
+    )
+    return [Recipient(id=r[0], email=r[1], name=r[2], timezone=r[3], locale=r[4]) for r in rows]

@@ -1,0 +1,42 @@
+// fieldhub's service worker: shows Web Push notifications and opens their link when clicked.
+// A push carries only ids and a short text (the 4 KiB limit); a "dismiss" push closes a
+// notification that was read on another device (same tag as the push that showed it).
+
+self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (err) {
+    data = { title: "fieldhub", body: event.data ? event.data.text() : "" };
+  }
+  if (data.dismiss) {
+    event.waitUntil(
+      self.registration.getNotifications({ tag: data.tag }).then((shown) => shown.forEach((n) => n.close()))
+    );
+    return;
+  }
+  const options = {
+    body: data.body || "",
+    tag: data.tag || data.id,
+    renotify: data.priority === "critical" || data.priority === "high",
+    requireInteraction: data.priority === "critical",
+    data: { id: data.id, link: data.link || "/", fetch: data.fetch },
+  };
+  event.waitUntil(self.registration.showNotification(data.title || "fieldhub", options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const link = new URL((event.notification.data && event.notification.data.link) || "/", self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (client.url === link && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(link);
+    })
+  );
+});

@@ -1,0 +1,81 @@
+"""``HubPublisher``: what any process (a web node or a worker) may send into the hub without sockets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from hub.connection import CLOSE_SESSION_REVOKED
+from hub.control import AddTopic, CloseSession, Command, RemoveTopic, encode_command
+from hub.fanout import pack
+from hub.frames import Event, encode
+from hub.topics import TopicError, belongs_to, namespace_of
+
+if TYPE_CHECKING:
+    from hub.broker import Broker
+
+
+class HubPublisher:
+    """Publishes events and node commands on a started broker.
+
+    A worker process that serves no sockets (``fieldhub worker``) starts a broker, wraps it in a
+    ``HubPublisher`` and publishes; web nodes use the same object through ``Hub``.
+    """
+
+    def __init__(self, *, broker: Broker, control_channel: str = "hub:control") -> None:
+        self._broker = broker
+        self._control_channel = control_channel
+
+    async def publish(self, topic: str, payload: bytes, *, seq: int | None = None) -> None:
+        """Send an event to every socket listening to ``topic``, on every node.
+
+        Args:
+            topic: ``t:<namespace>:...``.
+            payload: The event as JSON bytes; embedded verbatim, never re-encoded or validated.
+            seq: The topic's gap-free sequence number for durable events, ``None`` for ephemeral ones.
+                Publish after the commit that assigned it.
+
+        Raises:
+            ConnectionError: If the broker is unreachable (clients recover through resume).
+            TopicError: If ``topic`` is malformed.
+        """
+        if namespace_of(topic) is None:
+            raise TopicError(f"malformed topic {topic!r}")
+        frame = encode(Event(topic, seq, msgspec.Raw(payload)))
+        await self._broker.publish(pack(frame, seq), [topic])
+
+    async def add_topic(self, namespace: str, user_id: str, topic: str, *, since: int | None = None) -> None:
+        """Make ``topic`` reach every socket of a user, on whatever node it is (a new membership).
+
+        Returns once the command is published, before the sockets joined. Give ``since`` (the
+        topic's last ``seq`` before the membership) when events follow at once: each socket then
+        replays what was published while its node was still subscribing, with no gap.
+
+        Raises:
+            TopicError: If ``topic`` is not inside ``namespace``.
+            ConnectionError: If the broker is unreachable.
+        """
+        if not belongs_to(topic, namespace):
+            raise TopicError("topic outside the namespace")
+        await self.command(AddTopic(namespace, user_id, topic, since))
+
+    async def remove_topic(self, namespace: str, user_id: str, topic: str) -> None:
+        """Stop ``topic`` reaching any socket of a user (a removed membership); see :meth:`add_topic`."""
+        if not belongs_to(topic, namespace):
+            raise TopicError("topic outside the namespace")
+        await self.command(RemoveTopic(namespace, user_id, topic))
+
+    async def close_session(
+        self, session_id: str, code: int = CLOSE_SESSION_REVOKED, reason: str = "session_revoked"
+    ) -> None:
+        """Close every socket opened with ``session_id``, on every node, within a second or so.
+
+        Raises:
+            ConnectionError: If the broker is unreachable.
+        """
+        await self.command(CloseSession(session_id, code, reason))
+
+    async def command(self, command: Command) -> None:
+        """Publish a node command on the control channel."""
+        await self._broker.publish(encode_command(command), [self._control_channel])

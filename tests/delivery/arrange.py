@@ -1,0 +1,54 @@
+"""Arranging delivery tests: send a notification as a test would through ``notify``, and wait on conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import select
+
+from api.runtime import Runtime
+from delivery.notify import Recipients, notify
+from persistence.models import NotificationDelivery
+
+T = TypeVar("T")
+
+
+async def send(runtime: Runtime, tenant_id: UUID, user_id: UUID, **fields: Any) -> UUID:
+    fields.setdefault("category", "safety")
+    fields.setdefault("priority", "critical")
+    fields.setdefault("title", "Wet floor in aisle 4")
+    fields.setdefault("body", "Cordon it off until cleaned.")
+    async with runtime.db.transaction(tenant_id=tenant_id) as session:
+        ids = await notify(
+            session,
+            tenant_id=tenant_id,
+            recipients=Recipients(users=[user_id]),
+            idempotency_key=secrets.token_hex(8),
+            **fields,
+        )
+    return ids[0]
+
+
+async def delivery(runtime: Runtime, tenant_id: UUID, notification_id: UUID, channel: str) -> NotificationDelivery:
+    async with runtime.db.transaction(tenant_id=tenant_id) as session:
+        row = await session.scalar(
+            select(NotificationDelivery).where(
+                NotificationDelivery.notification_id == notification_id, NotificationDelivery.channel == channel
+            )
+        )
+    assert row is not None
+    return row
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
+    """Poll ``check`` until it returns something truthy."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = await check()
+            if value:
+                return value
+            await asyncio.sleep(0.05)
