@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -91,7 +92,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.runtime = runtime
         try:
             async with hub:
                 yield
@@ -114,5 +114,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="fieldhub", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         request_max_body_size=settings.max_request_body_bytes,
+        state=State({"runtime": runtime, "hub": hub}),
         debug=False,
     )

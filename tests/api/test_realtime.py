@@ -92,3 +92,18 @@ async def test_logout_on_one_node_closes_the_socket_on_another(
         await next_frame(ws, "hello")
         assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 200
         assert await _close_code(ws) == 4001
+
+
+async def test_a_stopping_node_tells_its_clients_to_reconnect_then_closes_with_1012(
+    settings: Settings, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    stopping = AppNode(settings)
+    try:
+        await stopping.ready()
+        async with await stopping.connect(headers=await tenant.headers(client, "staff")) as ws:
+            await next_frame(ws, "hello")
+            stopping.process.terminate()
+            assert (await next_frame(ws, "reconnect"))["reason"] == "shutdown"
+            assert await _close_code(ws) == 1012
+    finally:
+        stopping.stop()

@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from types import FrameType
 from typing import Any
 
 import msgspec
@@ -36,6 +35,7 @@ from hub import (
     ShardedRedisBroker,
 )
 from hub.config import BrokerKind
+from hub.draining import DrainingServer
 from hub.topics import TopicError, local_part, namespace_of
 
 TEST_CONFIG = HubConfig(
@@ -234,25 +234,6 @@ def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: Bro
         lifespan=[close_store, hub],
         state=State({"hub": hub}),
     )
-
-
-class DrainingServer(uvicorn.Server):
-    """On SIGTERM, first let the hub tell clients to reconnect and finish in-flight frames."""
-
-    def __init__(self, config: uvicorn.Config, hub: Hub) -> None:
-        super().__init__(config)
-        self._hub = hub
-        self._draining: asyncio.Task[None] | None = None
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self._draining is None and not self.should_exit:
-            self._draining = asyncio.get_running_loop().create_task(self._drain_then_exit(sig, frame))
-            return
-        super().handle_exit(sig, frame)
-
-    async def _drain_then_exit(self, sig: int, frame: FrameType | None) -> None:
-        await self._hub.drain("shutdown")
-        super().handle_exit(sig, frame)
 
 
 def main() -> None:
