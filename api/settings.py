@@ -39,7 +39,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str | None = None
     """``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS). Unset: emails are logged, not sent."""
     mail_from: str = "fieldhub <noreply@fieldhub.local>"
-    vapid_public_key: str | None = None
     vapid_private_key: str | None = None
     vapid_subject: str = "mailto:admin@fieldhub.local"
     log_level: LogLevel = "INFO"
