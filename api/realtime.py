@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
-from api.auth.middleware import SESSION_COOKIE, bearer_token
+from api.auth.middleware import presented_token
 from api.auth.services import AuthService
 from hub import Broker, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
 
@@ -39,14 +39,11 @@ async def authenticate_socket(socket: WebSocket[Any, Any, Any]) -> Principal | N
         user = await auth.resolve_session_id(holder.tenant_id, holder.session_id)
         via = "ticket"
     else:
-        token = bearer_token(socket)
-        via = "bearer"
-        if token is None:
-            token = socket.cookies.get(SESSION_COOKIE)
-            via = "cookie"
-        if not token:
+        presented = presented_token(socket)
+        if presented is None:
             return None
-        user = await auth.resolve(token, via="bearer" if via == "bearer" else "cookie")
+        token, via = presented
+        user = await auth.resolve(token, via=via)
     if user is None:
         return None
     return Principal(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 import msgspec
 
+from channels.errors import ChatErrorCode
 from channels.views import MessageView
 from hub import ClientFrame, ServerFrame
 
@@ -62,26 +62,8 @@ class Ack(ServerFrame, tag="ack"):
     last_read_seq: int | None = None
 
 
-RefusalCode = Literal[
-    "not_found",
-    "forbidden",
-    "archived",
-    "invalid_message",
-    "message_too_long",
-    "invalid_thread",
-    "invalid_emoji",
-    "invalid_members",
-    "invalid_name",
-    "already_member",
-    "not_member",
-    "mention_not_allowed",
-    "invalid_attachment",
-    "conflict",
-]
-
-
 class Refused(ServerFrame, tag="refused"):
     """A well-formed chat frame that a chat rule refused; nothing was written. The socket stays open."""
 
-    code: RefusalCode
+    code: ChatErrorCode
     message: str

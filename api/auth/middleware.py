@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from api.auth.principal import AuthMethod
 from api.auth.services import AuthService
 
 if TYPE_CHECKING:
@@ -18,9 +19,13 @@ SESSION_COOKIE = "fieldhub_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+def presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, AuthMethod] | None:
+    """The session token a request or upgrade carries: a Bearer header first, else the cookie."""
     scheme, _, credentials = connection.headers.get("authorization", "").partition(" ")
-    return credentials.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip(), "bearer"
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    return (cookie, "cookie") if cookie else None
 
 
 class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -32,18 +37,15 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         runtime: Runtime = connection.app.state.runtime
-        token = bearer_token(connection)
-        via = "bearer"
-        if token is None:
-            token = connection.cookies.get(SESSION_COOKIE)
-            via = "cookie"
-        if not token:
+        presented = presented_token(connection)
+        if presented is None:
             raise NotAuthorizedException("Sign in first.")
+        token, via = presented
         if via == "cookie" and connection.scope.get("method") not in _SAFE_METHODS:
             origin = connection.headers.get("origin")
             if origin is not None and origin not in runtime.settings.allowed_origins:
                 raise PermissionDeniedException("Requests from this origin are not allowed.")
-        user = await AuthService(runtime=runtime).resolve(token, via="bearer" if via == "bearer" else "cookie")
+        user = await AuthService(runtime=runtime).resolve(token, via=via)
         if user is None:
             raise NotAuthorizedException("The session is invalid, expired or revoked; sign in again.")
         return AuthenticationResult(user=user, auth=token)
