@@ -114,9 +114,20 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from persistence import backup, migrate
+    from alembic.util.exc import CommandError
 
     owner_url = _with_servers(settings, redis=False).database_url or ""
+    try:
+        return _db_command(owner_url, args)
+    except CommandError as exc:
+        # e.g. "Ambiguous walk" when stepping down from a merge point: name a revision instead.
+        print(f"db {args.db_command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _db_command(owner_url: str, args: argparse.Namespace) -> int:
+    from persistence import backup, migrate
+
     match args.db_command:
         case "upgrade":
             migrate.upgrade(owner_url, args.revision)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, literal, literal_column, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from uuid_utils.compat import uuid7
 
+from channels.attachments import FileError, claim_attachments, release_message_files
 from channels.errors import ChatError
 from channels.events import allocate_seq, append_event
 from channels.text import find_links, is_emoji, parse_mentions
@@ -116,16 +117,17 @@ class Messages:
         self.session.add(message)
         await self.session.flush()
         if attachments:
-            from channels.attachments import claim_attachments
-
-            await claim_attachments(
-                self.session,
-                tenant_id=self.tenant_id,
-                uploader_id=self.user_id,
-                conversation_id=conversation_id,
-                message_id=message.id,
-                attachment_ids=attachments,
-            )
+            try:
+                await claim_attachments(
+                    self.session,
+                    tenant_id=self.tenant_id,
+                    uploader_id=self.user_id,
+                    conversation_id=conversation_id,
+                    message_id=message.id,
+                    attachment_ids=attachments,
+                )
+            except FileError as refusal:
+                raise ChatError("invalid_attachment", refusal.message) from None
         conversation.last_message_at = now
         if root is not None:
             await self._count_reply(root, message)
@@ -185,6 +187,7 @@ class Messages:
         message.links = []
         await self.session.execute(delete(Reaction).where(Reaction.message_id == message.id))
         await self.session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
+        await release_message_files(self.session, tenant_id=self.tenant_id, message_ids=[message.id])
         await self.session.flush()
         view = MessageView.of(message)
         # Replay must not bring the content back: earlier events of this message now carry the tombstone.

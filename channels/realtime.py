@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from channels.conversations import Conversations
 from channels.effects import Effects
@@ -92,7 +92,11 @@ class ChatRealtime:
                 return ReplayResult(status="not_found")
             if after_seq is None:
                 return ReplayResult()
-            if conversation.last_seq - after_seq > limit:
+            # Retention may have removed the oldest events: a position before them cannot be resumed.
+            first = await session.scalar(
+                select(func.min(ConversationEvent.seq)).where(ConversationEvent.conversation_id == conversation_id)
+            )
+            if conversation.last_seq - after_seq > limit or (first is not None and first > after_seq + 1):
                 return ReplayResult(status="too_far")
             rows = await session.execute(
                 select(ConversationEvent.seq, ConversationEvent.payload)

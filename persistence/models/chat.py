@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -72,7 +73,10 @@ class ConversationEvent(TenantScoped, Model):
     """
 
     __tablename__ = "conversation_event"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq"),
+        Index("ix_conversation_event_tenant_created", "tenant_id", "created_at"),
+    )
 
     conversation_id: Mapped[UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(BigInteger)
@@ -92,6 +96,8 @@ class Message(TenantScoped, AuditedModel):
         Index("ix_message_conversation_seq", "conversation_id", "seq"),
         Index("ix_message_thread", "thread_root_id", "seq"),
         Index("ix_message_search", "search_vector", postgresql_using="gin"),
+        # Retention sweeps find a tenant's old messages by age.
+        Index("ix_message_tenant_created", "tenant_id", "created_at"),
     )
 
     conversation_id: Mapped[UUID] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
@@ -157,6 +163,10 @@ class Attachment(TenantScoped, AuditedModel):
     """An uploaded file: where its bytes are, what they are, and where it was shared."""
 
     __tablename__ = "attachment"
+    # The orphan sweep looks for uploads never attached to a message, by age.
+    __table_args__ = (
+        Index("ix_attachment_unattached", "tenant_id", "created_at", postgresql_where=text("message_id IS NULL")),
+    )
 
     uploader_id: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     conversation_id: Mapped[UUID | None] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
