@@ -10,6 +10,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from api.auth.middleware import presented_token
 from api.auth.services import AuthService
+from channels.realtime import CONVERSATION_PREFIX
 from hub import Broker, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ def build_hub(settings: Settings) -> tuple[Hub, aioredis.Redis | RedisCluster]:
     else:
         redis = aioredis.Redis.from_url(url)
         broker = RedisBroker(url=url)
-    config = HubConfig(allowed_origins=list(settings.allowed_origins))
+    # Presence reaches the people one shares a conversation with; inbox topics have one listener.
+    config = HubConfig(allowed_origins=list(settings.allowed_origins), presence_prefixes=[CONVERSATION_PREFIX])
     return Hub(config=config, broker=broker, redis=redis, authenticator=authenticate_socket), redis
 
 

@@ -132,3 +132,15 @@ async def test_a_refused_send_answers_its_code_and_keeps_the_socket(
         assert (refused["type"], refused["code"]) == ("refused", "message_too_long")
         fine = await _send(ws, "ok", conversation_id=conversation_id, client_id="y", body="short")
         assert fine["type"] == "ack"
+
+
+async def test_presence_reaches_the_people_sharing_a_conversation(
+    nodes: tuple[AppNode, AppNode], client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    await _channel(client, tenant, "staff", "supervisor")
+    async with await _socket(nodes[0], client, tenant, "staff") as watcher:
+        async with await _socket(nodes[1], client, tenant, "supervisor"):
+            online = await frame_where(
+                watcher, lambda f: f["type"] == "presence" and f["user_id"] == str(tenant.users["supervisor"])
+            )
+            assert online["status"] == "online"
