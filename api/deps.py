@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import Origin
@@ -22,6 +24,29 @@ OriginDep = NamedDependency[Origin]
 """Where the request came from, for the audit trail (``origin`` parameter)."""
 DbSession = NamedDependency[AsyncSession]
 """The request's unit of work, as the caller's tenant (``db_session`` parameter)."""
+
+
+ServiceT = TypeVar("ServiceT", bound=SQLAlchemyAsyncRepositoryService[Any])
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page (1 to 200).")]
+Offset = Annotated[int, QueryParameter(ge=0, description="Items to skip from the start of the list.")]
+Search = Annotated[str | None, QueryParameter(max_length=200, description="Case-insensitive text to look for.")]
+
+
+def per_request(service_type: type[ServiceT]) -> Provide:
+    """A provider of ``service_type`` built on the request's session, so on its transaction and as its tenant.
+
+    Args:
+        service_type: an advanced-alchemy service whose constructor takes ``session``.
+
+    Returns:
+        The provider, to name in a controller's ``dependencies``.
+    """
+
+    def provide(db_session: DbSession) -> ServiceT:
+        return service_type(session=db_session)
+
+    return Provide(provide, sync_to_thread=False)
 
 
 def provide_runtime(state: State) -> Runtime:

@@ -120,8 +120,10 @@ class Escalation:
         }
 
     async def _load(
-        self, session: AsyncSession, notification_id: UUID, channel: str
+        self, session: AsyncSession, job: ClaimedJob, channel: str
     ) -> tuple[Notification, NotificationDelivery] | None:
+        """The notification ``job`` names and its ``channel`` delivery; ``None`` when either no longer exists."""
+        notification_id = msgspec.convert(job.payload, NotificationJob).notification_id
         row = (
             await session.execute(
                 select(Notification, NotificationDelivery)
@@ -135,9 +137,8 @@ class Escalation:
 
     async def send_push(self, job: ClaimedJob) -> None:
         """Push to every subscription of the user, unless read meanwhile or (not critical) online."""
-        notification_id = msgspec.convert(job.payload, NotificationJob).notification_id
         async with self._db.transaction(tenant_id=job.tenant_id) as session:
-            loaded = await self._load(session, notification_id, "push")
+            loaded = await self._load(session, job, "push")
             if loaded is None:
                 return
             note, delivery = loaded
@@ -265,9 +266,8 @@ class Escalation:
 
     async def send_email(self, job: ClaimedJob) -> None:
         """Email the notification if still unread; a 5xx bounces the address for good."""
-        notification_id = msgspec.convert(job.payload, NotificationJob).notification_id
         async with self._db.transaction(tenant_id=job.tenant_id) as session:
-            loaded = await self._load(session, notification_id, "email")
+            loaded = await self._load(session, job, "email")
             if loaded is None:
                 return
             note, delivery = loaded

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -18,6 +18,14 @@ Channel = Literal["in_app", "email", "push"]
 CategoryKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Clock = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Delay = Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)]
+
+
+ResponseT = TypeVar("ResponseT", bound=ResponseBody)
+
+
+def _copied(body_type: type[ResponseT], row: object) -> ResponseT:
+    """``body_type`` with each of its fields read from the attribute of ``row`` with the same name."""
+    return body_type(**{name: getattr(row, name) for name in body_type.__struct_fields__})
 
 
 class RecipientsBody(RequestBody):
@@ -71,22 +79,7 @@ class NotificationResponse(ResponseBody):
 
 
 def notification_response(n: Notification) -> NotificationResponse:
-    return NotificationResponse(
-        id=n.id,
-        category=n.category,
-        priority=n.priority,
-        title=n.title,
-        body=n.body,
-        state=n.state,
-        created_at=n.created_at,
-        actions=n.actions,
-        data=n.data,
-        overrode=n.overrode,
-        link=n.link,
-        seen_at=n.seen_at,
-        read_at=n.read_at,
-        archived_at=n.archived_at,
-    )
+    return _copied(NotificationResponse, n)
 
 
 class InboxCounts(ResponseBody):
@@ -130,20 +123,7 @@ class DeliveryResponse(ResponseBody):
 
 
 def delivery_response(d: NotificationDelivery) -> DeliveryResponse:
-    return DeliveryResponse(
-        id=d.id,
-        notification_id=d.notification_id,
-        user_id=d.user_id,
-        channel=d.channel,
-        status=d.status,
-        attempts=d.attempts,
-        digest=d.digest,
-        updated_at=d.updated_at,
-        log=d.log,
-        reason=d.reason,
-        target=d.target,
-        scheduled_at=d.scheduled_at,
-    )
+    return _copied(DeliveryResponse, d)
 
 
 class CategoryResponse(ResponseBody):
@@ -160,18 +140,7 @@ class CategoryResponse(ResponseBody):
 
 
 def category_response(c: NotificationCategory) -> CategoryResponse:
-    return CategoryResponse(
-        key=c.key,
-        name=c.name,
-        in_app=c.in_app,
-        email=c.email,
-        push=c.push,
-        locked=c.locked,
-        critical=c.critical,
-        push_delay_seconds=c.push_delay_seconds,
-        email_delay_seconds=c.email_delay_seconds,
-        is_builtin=c.is_builtin,
-    )
+    return _copied(CategoryResponse, c)
 
 
 class CategoryCreate(RequestBody):

@@ -15,6 +15,7 @@ import msgspec
 from advanced_alchemy.exceptions import NotFoundError
 from advanced_alchemy.filters import CollectionFilter, LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.repository.typing import ModelT
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -63,7 +64,16 @@ def delivery_errors(status_code: int = 422) -> Iterator[None]:
         raise AppError(exc.code, exc.message, status_code=status_code, details=exc.details) from None
 
 
-class NotificationService(SQLAlchemyAsyncRepositoryService[Notification]):
+class _RequestService(SQLAlchemyAsyncRepositoryService[ModelT]):
+    """A service on the request's session: its transaction, as the caller's tenant."""
+
+    @property
+    def session(self) -> AsyncSession:
+        session: AsyncSession = self.repository.session
+        return session
+
+
+class NotificationService(_RequestService[Notification]):
     """The caller's inbox, sending, and delivery records."""
 
     class Repo(SQLAlchemyAsyncRepository[Notification]):
@@ -71,11 +81,6 @@ class NotificationService(SQLAlchemyAsyncRepositoryService[Notification]):
 
     repository_type = Repo
     count_with_window_function = False
-
-    @property
-    def session(self) -> AsyncSession:
-        session: AsyncSession = self.repository.session
-        return session
 
     async def send(self, data: NotificationCreate, *, actor: CurrentUser) -> list[UUID]:
         """Notify; ``unknown_category`` / ``unknown_recipients`` / ``invalid_notification`` /
@@ -173,18 +178,13 @@ class NotificationService(SQLAlchemyAsyncRepositoryService[Notification]):
         return delivery
 
 
-class CategoryService(SQLAlchemyAsyncRepositoryService[NotificationCategory]):
+class CategoryService(_RequestService[NotificationCategory]):
     """The tenant's notification categories and their defaults."""
 
     class Repo(SQLAlchemyAsyncRepository[NotificationCategory]):
         model_type = NotificationCategory
 
     repository_type = Repo
-
-    @property
-    def session(self) -> AsyncSession:
-        session: AsyncSession = self.repository.session
-        return session
 
     async def all(self, tenant_id: UUID) -> list[NotificationCategory]:
         await seed_builtin_categories(self.session, tenant_id)
@@ -208,18 +208,13 @@ class CategoryService(SQLAlchemyAsyncRepositoryService[NotificationCategory]):
         return await self.update(category)
 
 
-class PreferenceService(SQLAlchemyAsyncRepositoryService[NotificationSettings]):
+class PreferenceService(_RequestService[NotificationSettings]):
     """One user's notification settings and per-category channel overrides."""
 
     class Repo(SQLAlchemyAsyncRepository[NotificationSettings]):
         model_type = NotificationSettings
 
     repository_type = Repo
-
-    @property
-    def session(self) -> AsyncSession:
-        session: AsyncSession = self.repository.session
-        return session
 
     async def read(self, actor: CurrentUser) -> PreferencesResponse:
         settings = await self.get_one_or_none(user_id=actor.id)

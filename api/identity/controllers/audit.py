@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -28,11 +28,11 @@ class AuditController(Controller):
         self,
         audit: AuditDep,
         action: Annotated[
-            str | None, Parameter(max_length=64, description="Only this action, e.g. user.create.")
+            str | None, QueryParameter(max_length=64, description="Only this action, e.g. user.create.")
         ] = None,
-        actor: Annotated[UUID | None, Parameter(description="Only events caused by this user.")] = None,
+        actor: Annotated[UUID | None, QueryParameter(description="Only events caused by this user.")] = None,
         since: Annotated[
-            datetime | None, Parameter(description="Only events at or after this instant (ISO 8601).")
+            datetime | None, QueryParameter(description="Only events at or after this instant (ISO 8601).")
         ] = None,
         limit: Limit = 50,
         offset: Offset = 0,

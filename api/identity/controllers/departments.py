@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -22,7 +22,7 @@ from api.identity.schemas import (
 )
 from api.schemas import Page
 
-DepartmentId = Annotated[UUID, Parameter(description="The department's id.")]
+DepartmentId = Annotated[UUID, PathParameter(description="The department's id.")]
 
 
 class DepartmentController(Controller):
@@ -34,7 +34,9 @@ class DepartmentController(Controller):
     async def list_departments(
         self,
         departments: DepartmentsDep,
-        parent_id: Annotated[UUID | None, Parameter(description="Only direct children of this department.")] = None,
+        parent_id: Annotated[
+            UUID | None, QueryParameter(description="Only direct children of this department.")
+        ] = None,
         q: Search = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -16,7 +16,7 @@ from api.identity.deps import Limit, Offset, RolesDep, Search
 from api.identity.schemas import RoleCreate, RoleResponse, RoleUpdate, role_response
 from api.schemas import Page
 
-RoleId = Annotated[UUID, Parameter(description="The role's id.")]
+RoleId = Annotated[UUID, PathParameter(description="The role's id.")]
 
 
 class RoleController(Controller):

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, patch, post, put
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -24,7 +24,7 @@ from api.identity.schemas import (
 )
 from api.schemas import Page
 
-UserId = Annotated[UUID, Parameter(description="The user's id.")]
+UserId = Annotated[UUID, PathParameter(description="The user's id.")]
 
 
 class UserController(Controller):
@@ -36,9 +36,9 @@ class UserController(Controller):
     async def list_users(
         self,
         users: UsersDep,
-        department_id: Annotated[UUID | None, Parameter(description="Only members of this department.")] = None,
-        role: Annotated[str | None, Parameter(description="Only holders of the role with this name.")] = None,
-        status: Annotated[UserStatus | None, Parameter(description="Only users in this status.")] = None,
+        department_id: Annotated[UUID | None, QueryParameter(description="Only members of this department.")] = None,
+        role: Annotated[str | None, QueryParameter(description="Only holders of the role with this name.")] = None,
+        status: Annotated[UserStatus | None, QueryParameter(description="Only users in this status.")] = None,
         q: Search = None,
         limit: Limit = 50,
         offset: Offset = 0,

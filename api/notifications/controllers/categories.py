@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, PathParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -14,7 +14,7 @@ from api.notifications import deps
 from api.notifications.deps import CategoriesDep
 from api.notifications.schemas import CategoryCreate, CategoryResponse, CategoryUpdate, category_response
 
-CategoryKeyParam = Annotated[str, Parameter(max_length=64, description="The category's key, e.g. ``mention``.")]
+CategoryKeyParam = Annotated[str, PathParameter(max_length=64, description="The category's key, e.g. ``mention``.")]
 
 
 class CategoryController(Controller):

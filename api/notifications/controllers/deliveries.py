@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import PathParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -27,7 +27,7 @@ class DeliveryController(Controller):
         self,
         notifications: NotificationsDep,
         current_user: CallerDep,
-        notification_id: Annotated[UUID, Parameter(description="The notification's id.")],
+        notification_id: Annotated[UUID, PathParameter(description="The notification's id.")],
     ) -> list[DeliveryResponse]:
         """Each channel's status and every attempt (queued, sent, delivered, failed, bounced, skipped and why)."""
         admin = current_user.can(Permission.NOTIFICATIONS_ADMIN)
@@ -56,7 +56,7 @@ class DeliveryController(Controller):
         self,
         notifications: NotificationsDep,
         current_user: CallerDep,
-        delivery_id: Annotated[UUID, Parameter(description="The delivery's id.")],
+        delivery_id: Annotated[UUID, PathParameter(description="The delivery's id.")],
     ) -> DeliveryResponse:
         """Queue a failed push or email delivery again (``409 not_retryable`` for any other)."""
         return delivery_response(await notifications.retry(delivery_id, actor=current_user))

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -28,7 +28,7 @@ from api.notifications.schemas import (
 )
 from api.schemas import Page
 
-NotificationId = Annotated[UUID, Parameter(description="The notification's id.")]
+NotificationId = Annotated[UUID, PathParameter(description="The notification's id.")]
 
 
 class InboxController(Controller):
@@ -52,8 +52,8 @@ class InboxController(Controller):
             list[State] | None,
             QueryParameter(name="state", description="Only these states (default: all but archived)."),
         ] = None,
-        category: Annotated[str | None, Parameter(max_length=64, description="Only this category.")] = None,
-        priority: Annotated[Priority | None, Parameter(description="Only this priority.")] = None,
+        category: Annotated[str | None, QueryParameter(max_length=64, description="Only this category.")] = None,
+        priority: Annotated[Priority | None, QueryParameter(description="Only this priority.")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[NotificationResponse]:

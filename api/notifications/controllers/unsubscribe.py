@@ -6,14 +6,14 @@ import html
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.deps import RuntimeDep
 from api.errors import AppError
 from delivery.unsubscribe import UnsubscribeTarget, verify_unsubscribe
 from delivery.unsubscribing import unsubscribe_email
 
-Token = Annotated[str, Parameter(max_length=512, description="The signed token from the email.")]
+Token = Annotated[str, QueryParameter(max_length=512, description="The signed token from the email.")]
 
 
 def _target(runtime: RuntimeDep, token: str) -> UnsubscribeTarget:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from uuid import UUID
 
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -39,3 +40,16 @@ async def signed_in_with(client: AsyncTestClient[Litestar], kit: TenantKit, perm
     await add_role(kit, f"only-{name}", permissions)
     await kit.add_user(name, roles=[f"only-{name}"])
     return await kit.headers(client, name)
+
+
+def refusal(response: Response) -> tuple[int, str | None]:
+    """The status and error code of a response, e.g. ``(409, "conflict")``.
+
+    The code is ``None`` for a body that is not an error, so a wrong status still shows as an
+    assertion diff rather than a ``KeyError``.
+    """
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    return response.status_code, error.get("code")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.identity.arrange import Headers, add_department
+from tests.api.identity.arrange import Headers, add_department, refusal
 from tests.kit import TenantKit
 
 
@@ -57,15 +57,13 @@ async def test_moving_a_department_under_its_descendant_is_a_cycle(
     middle = await create(client, admin, "Middle", top)
     bottom = await create(client, admin, "Bottom", middle)
     response = await client.patch(f"/api/v1/departments/{top}", json={"parent_id": bottom}, headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "department_cycle"
+    assert refusal(response) == (422, "department_cycle")
 
 
 async def test_a_department_cannot_be_its_own_parent(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     solo = await create(client, admin, "Solo")
     response = await client.patch(f"/api/v1/departments/{solo}", json={"parent_id": solo}, headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "department_cycle"
+    assert refusal(response) == (422, "department_cycle")
 
 
 async def test_moving_a_department_elsewhere_in_the_tree(client: AsyncTestClient[Litestar], admin: Headers) -> None:
@@ -81,8 +79,7 @@ async def test_moving_a_department_elsewhere_in_the_tree(client: AsyncTestClient
 async def test_department_names_are_unique_per_tenant(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     await create(client, admin, "Ops")
     response = await client.post("/api/v1/departments", json={"name": "Ops"}, headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert refusal(response) == (409, "conflict")
 
 
 async def test_deleting_a_department_with_children_is_refused(
@@ -91,8 +88,7 @@ async def test_deleting_a_department_with_children_is_refused(
     parent = await create(client, admin, "Parent")
     await create(client, admin, "Kid", parent)
     response = await client.delete(f"/api/v1/departments/{parent}", headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "department_in_use"
+    assert refusal(response) == (409, "department_in_use")
     assert response.json()["error"]["details"] == {"children": 1, "users": 0}
 
 
@@ -102,8 +98,7 @@ async def test_deleting_a_department_with_members_is_refused(
     department = await create(client, admin, "Crew")
     await client.patch(f"/api/v1/users/{tenant.users['staff']}", json={"department_id": department}, headers=admin)
     response = await client.delete(f"/api/v1/departments/{department}", headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "department_in_use"
+    assert refusal(response) == (409, "department_in_use")
 
 
 async def test_deleting_an_empty_department(client: AsyncTestClient[Litestar], admin: Headers) -> None:
@@ -117,11 +112,9 @@ async def test_parent_of_another_tenant_is_an_invalid_reference(
 ) -> None:
     foreign = await add_department(other_tenant, "Theirs")
     response = await client.post("/api/v1/departments", json={"name": "Mine", "parent_id": str(foreign)}, headers=admin)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_reference"
+    assert refusal(response) == (400, "invalid_reference")
 
 
 async def test_create_department_rejects_unknown_fields(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/departments", json={"name": "X", "tenant_id": "x"}, headers=admin)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_request"
+    assert refusal(response) == (400, "invalid_request")

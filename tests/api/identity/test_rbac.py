@@ -19,7 +19,7 @@ from api.app import create_app
 from api.auth.permissions import ALL_PERMISSIONS, Permission
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.api.identity.arrange import Headers, signed_in_with
+from tests.api.identity.arrange import Headers, refusal, signed_in_with
 from tests.kit import TenantKit
 
 IDENTITY_PREFIXES = ("/api/v1/users", "/api/v1/departments", "/api/v1/roles", "/api/v1/tenants", "/api/v1/audit")
@@ -144,8 +144,7 @@ async def test_endpoint_refuses_a_caller_lacking_its_permission(
     url = concrete(path)
     lacking = await holding(client, rbac_tenant, signed_in, frozenset(ALL_PERMISSIONS - {permission}))
     refused = await client.request(method, url, json=body, headers=lacking)
-    assert refused.status_code == 403, refused.text
-    assert refused.json()["error"]["code"] == "forbidden"
+    assert refusal(refused) == (403, "forbidden"), refused.text
     # The same request with only that permission gets past the guard (to a 2xx, 400 or 404).
     allowed = await holding(client, rbac_tenant, signed_in, frozenset({permission}))
     passed = await client.request(method, url, json=body, headers=allowed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.identity.arrange import Grant, Headers
+from tests.api.identity.arrange import Grant, Headers, refusal
 from tests.kit import TenantKit
 
 
@@ -42,8 +42,7 @@ async def test_create_role_rejects_an_unknown_permission(client: AsyncTestClient
     response = await client.post(
         "/api/v1/roles", json={"name": "odd", "permissions": ["users:read", "users:fly"]}, headers=admin
     )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "unknown_permission"
+    assert refusal(response) == (422, "unknown_permission")
     assert response.json()["error"]["details"] == {"unknown": ["users:fly"]}
 
 
@@ -54,8 +53,7 @@ async def test_tenants_create_cannot_be_granted_through_the_api(
     response = await client.post(
         "/api/v1/roles", json={"name": "ops", "permissions": ["tenants:create"]}, headers=operator
     )
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert refusal(response) == (403, "forbidden")
 
 
 async def test_a_role_cannot_hold_more_than_its_creator(client: AsyncTestClient[Litestar], grant: Grant) -> None:
@@ -67,23 +65,20 @@ async def test_a_role_cannot_hold_more_than_its_creator(client: AsyncTestClient[
 
 async def test_role_names_are_unique_per_tenant(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/roles", json={"name": "staff", "permissions": []}, headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert refusal(response) == (409, "conflict")
 
 
 async def test_builtin_role_cannot_be_deleted(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     staff = await role_id(client, admin, "staff")
     response = await client.delete(f"/api/v1/roles/{staff}", headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "builtin_role"
+    assert refusal(response) == (409, "builtin_role")
     assert (await client.get(f"/api/v1/roles/{staff}", headers=admin)).status_code == 200
 
 
 async def test_builtin_role_cannot_be_renamed(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     staff = await role_id(client, admin, "staff")
     response = await client.patch(f"/api/v1/roles/{staff}", json={"name": "crew"}, headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "builtin_role"
+    assert refusal(response) == (409, "builtin_role")
 
 
 async def test_builtin_role_permissions_can_change(
@@ -121,5 +116,4 @@ async def test_deleting_a_custom_role_takes_it_from_its_holders(
 async def test_update_role_rejects_an_unknown_permission(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     staff = await role_id(client, admin, "staff")
     response = await client.patch(f"/api/v1/roles/{staff}", json={"permissions": ["chat:everything"]}, headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "unknown_permission"
+    assert refusal(response) == (422, "unknown_permission")

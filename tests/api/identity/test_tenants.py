@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.identity.arrange import Headers
+from tests.api.identity.arrange import Headers, refusal
 from tests.kit import TenantKit
 
 ADMIN_PASSWORD = "first-admin-passphrase"
@@ -41,14 +41,12 @@ async def test_update_current_tenant_name_and_settings(client: AsyncTestClient[L
 
 async def test_update_current_tenant_cannot_change_the_slug(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.patch("/api/v1/tenants/current", json={"slug": "mine"}, headers=admin)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_request"
+    assert refusal(response) == (400, "invalid_request")
 
 
 async def test_admin_cannot_create_tenants(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/tenants", json=new_tenant(), headers=admin)
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert refusal(response) == (403, "forbidden")
 
 
 async def test_operator_creates_a_tenant_whose_admin_can_sign_in(
@@ -74,8 +72,7 @@ async def test_creating_a_tenant_with_a_taken_slug_is_a_conflict(
     client: AsyncTestClient[Litestar], other_tenant: TenantKit, operator: Headers
 ) -> None:
     response = await client.post("/api/v1/tenants", json=new_tenant(other_tenant.slug), headers=operator)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert refusal(response) == (409, "conflict")
 
 
 async def test_creating_a_tenant_checks_the_admin_password(
@@ -84,5 +81,4 @@ async def test_creating_a_tenant_checks_the_admin_password(
     body = new_tenant()
     body["admin"]["password"] = "short"
     response = await client.post("/api/v1/tenants", json=body, headers=operator)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "weak_password"
+    assert refusal(response) == (422, "weak_password")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.runtime import Runtime
 from persistence.models import User
-from tests.api.identity.arrange import Grant, Headers, add_department
+from tests.api.identity.arrange import Grant, Headers, add_department, refusal
 from tests.kit import PASSWORD, TenantKit
 
 NEW_PASSWORD = "a-long-new-passphrase"
@@ -86,28 +86,24 @@ async def test_create_user_with_initial_password_can_sign_in(
 
 async def test_create_user_rejects_unknown_fields(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/users", json=new_user(is_superuser=True), headers=admin)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_request"
+    assert refusal(response) == (400, "invalid_request")
 
 
 async def test_create_user_rejects_an_unknown_time_zone(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/users", json=new_user(timezone="Mars/Olympus"), headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_timezone"
+    assert refusal(response) == (422, "invalid_timezone")
 
 
 async def test_create_user_rejects_a_weak_password(client: AsyncTestClient[Litestar], admin: Headers) -> None:
     response = await client.post("/api/v1/users", json=new_user(password="aaaaaaaaaaaa"), headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "weak_password"
+    assert refusal(response) == (422, "weak_password")
 
 
 async def test_create_user_with_a_taken_email_is_a_conflict(
     client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
 ) -> None:
     response = await client.post("/api/v1/users", json=new_user(email=tenant.email("staff").upper()), headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert refusal(response) == (409, "conflict")
 
 
 async def test_same_email_may_exist_in_two_tenants(
@@ -132,8 +128,7 @@ async def test_create_user_rejects_a_department_of_another_tenant(
 ) -> None:
     foreign = await add_department(other_tenant, "Theirs")
     response = await client.post("/api/v1/users", json=new_user(department_id=str(foreign)), headers=admin)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_reference"
+    assert refusal(response) == (400, "invalid_reference")
 
 
 async def test_create_user_cannot_grant_a_role_above_the_caller(
@@ -141,8 +136,7 @@ async def test_create_user_cannot_grant_a_role_above_the_caller(
 ) -> None:
     headers = await grant(["users:write"])
     response = await client.post("/api/v1/users", json=new_user(roles=["admin"]), headers=headers)
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert refusal(response) == (403, "forbidden")
 
 
 async def test_update_user_changes_profile_fields(
@@ -160,8 +154,7 @@ async def test_update_user_rejects_an_unknown_time_zone(
     client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
 ) -> None:
     response = await client.patch(f"/api/v1/users/{tenant.users['staff']}", json={"timezone": "UTC+5"}, headers=admin)
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_timezone"
+    assert refusal(response) == (422, "invalid_timezone")
 
 
 async def test_update_user_to_a_taken_email_is_a_conflict(
@@ -170,8 +163,7 @@ async def test_update_user_to_a_taken_email_is_a_conflict(
     response = await client.patch(
         f"/api/v1/users/{tenant.users['staff']}", json={"email": tenant.email("moderator")}, headers=admin
     )
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert refusal(response) == (409, "conflict")
 
 
 async def test_disabling_a_user_revokes_their_sessions(
@@ -207,8 +199,7 @@ async def test_admin_cannot_disable_themselves(
     client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
 ) -> None:
     response = await client.patch(f"/api/v1/users/{tenant.users['admin']}", json={"status": "disabled"}, headers=admin)
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "cannot_disable_self"
+    assert refusal(response) == (409, "cannot_disable_self")
 
 
 async def test_set_roles_replaces_roles_and_takes_effect_at_once(
@@ -230,8 +221,7 @@ async def test_set_roles_cannot_grant_tenants_create(
     response = await client.put(
         f"/api/v1/users/{tenant.users['staff']}/roles", json={"roles": ["operator"]}, headers=admin
     )
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
+    assert refusal(response) == (403, "forbidden")
 
 
 async def test_set_roles_rejects_an_unknown_role(
@@ -240,8 +230,7 @@ async def test_set_roles_rejects_an_unknown_role(
     response = await client.put(
         f"/api/v1/users/{tenant.users['staff']}/roles", json={"roles": ["ghost"]}, headers=admin
     )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "unknown_role"
+    assert refusal(response) == (422, "unknown_role")
 
 
 async def test_anyone_reads_their_own_profile_without_any_permission(
@@ -273,8 +262,7 @@ async def test_own_profile_cannot_change_status_or_email(client: AsyncTestClient
     staff = await tenant.headers(client, "staff")
     for field, value in (("status", "active"), ("email", "me@else.example")):
         response = await client.patch("/api/v1/users/me", json={field: value}, headers=staff)
-        assert response.status_code == 400, field
-        assert response.json()["error"]["code"] == "invalid_request"
+        assert refusal(response) == (400, "invalid_request"), field
 
 
 async def test_initial_password_is_optional(
