@@ -40,6 +40,7 @@ from api.notifications.controllers import (
 from api.realtime import build_hub, close_revoked_sockets
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
+from api.web import WebController
 from channels.realtime import ChatRealtime
 from delivery.live import install_inbox
 
@@ -70,6 +71,7 @@ ROUTE_HANDLERS = [
     CategoryController,
     PushController,
     ServiceWorkerController,
+    WebController,
 ]
 
 

@@ -1,0 +1,163 @@
+"""Browser tests: the app as a real process on a free port, Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.kit import PASSWORD, TenantKit
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+    from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("FIELDHUB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+INSTALL_HINT = (
+    "browser tests need Debian's Chromium and Playwright for Python: "
+    "`apt-get install -y chromium` and `.venv/bin/pip install -e '.[dev]'` (never `playwright install`)"
+)
+ARTIFACTS = Path(os.environ.get("FIELDHUB_TEST_ARTIFACTS") or ROOT / ".artifacts") / "web"
+
+Login = Callable[..., Awaitable["Page"]]
+
+
+def _missing_browser() -> str | None:
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    if not Path(CHROMIUM).is_file():
+        return f"no Chromium at {CHROMIUM}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Chromium's path; skips without it on a developer machine, fails on CI (``CI=true``)."""
+    missing = _missing_browser()
+    if missing:
+        message = f"{missing}; {INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+class WebApp:
+    """``fieldhub serve`` on a free port, its origin allowed for cookie-authenticated requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "FIELDHUB_DATABASE_URL": settings.database_url or "",
+            "FIELDHUB_REDIS_URL": settings.redis_url or "",
+            "FIELDHUB_SECRET_KEY": settings.secret_key or "",
+            "FIELDHUB_DATA_DIR": settings.data_dir,
+            "FIELDHUB_LOG_LEVEL": "WARNING",
+            "FIELDHUB_PUBLIC_URL": self.url,
+            "FIELDHUB_ALLOWED_ORIGINS": self.url,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)], env=env, cwd=ROOT
+        )
+
+    async def ready(self) -> None:
+        async with httpx.AsyncClient() as client, asyncio.timeout(30):
+            while True:
+                assert self.process.poll() is None, "the app exited"
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/health/ready")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+async def web_app(settings: Settings, chromium_path: str) -> AsyncIterator[WebApp]:
+    app = WebApp(settings)
+    try:
+        await app.ready()
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go (kept after the run: ``.artifacts/web`` or ``$FIELDHUB_TEST_ARTIFACTS/web``)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+async def login(browser: Browser, web_app: WebApp, tenant: TenantKit) -> AsyncIterator[Login]:
+    """``await login(role, width=1280)``: a new browser context signed in as that user of the tenant.
+
+    Page errors fail the test: a client that throws is broken even if the screen looks right.
+    """
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=10_000)
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    async def open_as(role: str, *, width: int = 1280) -> Page:
+        context = await browser.new_context(viewport={"width": width, "height": 800}, base_url=web_app.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{role}: {error}"))
+        await page.goto("/")
+        await page.get_by_label("Email").fill(tenant.email(role))
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator(".topbar .whoami")).to_have_text(role.title())
+        await expect(page.locator("body")).to_have_attribute("data-connection", "open")
+        return page
+
+    yield open_as
+    for context in contexts:
+        await context.close()
+    assert not errors, errors
