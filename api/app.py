@@ -13,7 +13,13 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.auth.controllers import MfaController, PasswordController, SessionController
 from api.auth.middleware import SessionAuthMiddleware
-from api.chat.controllers import ConversationController, HistoryController, MessageController, SearchController
+from api.chat.controllers import (
+    ConversationController,
+    HistoryController,
+    MessageController,
+    PresenceController,
+    SearchController,
+)
 from api.chat.controllers.attachments import FileController
 from api.chat.controllers.retention import RetentionController
 from api.deps import dependencies
@@ -62,6 +68,7 @@ ROUTE_HANDLERS = [
     HistoryController,
     MessageController,
     SearchController,
+    PresenceController,
     FileController,
     RetentionController,
     PreferenceController,

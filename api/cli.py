@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from api import embedded
 from api.logs import configure_logging
 from api.settings import Settings, SettingsError, load_settings
@@ -47,6 +49,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     os.environ["FIELDHUB_DATABASE_URL"] = settings.database_url or ""
     os.environ["FIELDHUB_REDIS_URL"] = settings.redis_url or ""
     os.environ.setdefault("FIELDHUB_SECRET_KEY", settings.resolved_secret_key())
+    if "FIELDHUB_ALLOWED_ORIGINS" not in os.environ:
+        # Unconfigured, the browser client works on whatever port this serves.
+        own = [f"http://127.0.0.1:{args.port}", f"http://localhost:{args.port}"]
+        origins = list(dict.fromkeys([*settings.allowed_origins, *own]))
+        os.environ["FIELDHUB_ALLOWED_ORIGINS"] = ",".join(origins)
+        settings = msgspec.structs.replace(settings, allowed_origins=origins)
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,

@@ -8,9 +8,16 @@ import msgspec
 from sqlalchemy import text
 
 from api.provisioning import create_tenant, create_user
+from channels.conversations import Conversations
+from channels.effects import Effects
+from channels.messages import Messages
 from persistence.models import Department
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from persistence.engine import Database
 
 DEMO_SLUG = "demo"
@@ -60,8 +67,9 @@ async def seed_demo(db: Database, *, once: bool) -> list[DemoLogin] | None:
             regions[name] = Department(tenant_id=tenant.id, name=name, parent_id=operations.id)
             session.add(regions[name])
         await session.flush()
+        people = {}
         for email, name, role, department in PEOPLE:
-            await create_user(
+            user = await create_user(
                 session,
                 tenant_id=tenant.id,
                 email=email,
@@ -70,4 +78,31 @@ async def seed_demo(db: Database, *, once: bool) -> list[DemoLogin] | None:
                 roles=[role],
                 department_id=regions[department].id if department else None,
             )
+            people[email.split("@")[0]] = user.id
+        await _seed_chat(session, tenant.id, people)
     return [DemoLogin(email=e, name=n, role=r) for e, n, r, _ in PEOPLE]
+
+
+async def _seed_chat(session: AsyncSession, tenant_id: UUID, people: dict[str, UUID]) -> None:
+    """Two channels everyone is in, a first exchange, and a direct message, so the client opens on a
+    living workspace (no hub yet: nobody is connected, nothing to publish)."""
+    admin = Conversations(session=session, tenant_id=tenant_id, user_id=people["admin"], effects=Effects())
+    everyone = [user_id for name, user_id in people.items() if name != "admin"]
+    general = await admin.create_channel(
+        name="general", kind="public", topic="Announcements and chatter", member_ids=everyone
+    )
+    visits = await admin.create_channel(
+        name="store-visits", kind="public", topic="Today's store visits", member_ids=everyone
+    )
+    script = [
+        ("admin", general.id, "Welcome to fieldhub! Say hi 👋"),
+        ("supervisor", visits.id, f"<@{people['ana']}> can you check the endcap at store 12 this morning?"),
+        ("ana", visits.id, "On it, there by 9:30."),
+        ("ben", visits.id, "Store 7 planogram done: https://example.com/planograms/7"),
+    ]
+    for n, (who, conversation_id, body) in enumerate(script):
+        speaker = Conversations(session=session, tenant_id=tenant_id, user_id=people[who], effects=Effects())
+        await Messages(conversations=speaker).send(conversation_id, body=body, client_id=f"demo-{n}")
+    ana = Conversations(session=session, tenant_id=tenant_id, user_id=people["ana"], effects=Effects())
+    direct, _ = await ana.open_direct(people["supervisor"])
+    await Messages(conversations=ana).send(direct.id, body="Running 10 minutes late, traffic.", client_id="demo-dm")

@@ -71,9 +71,10 @@ class EditMessage(RequestBody):
 
 class ConversationSummary(ResponseBody):
     conversation: ConversationView
+    unread: int
+    """Top-level messages from others after the read position (always sent, 0 included)."""
+    mentions: int
     membership: MemberView | None = None
-    unread: int = 0
-    mentions: int = 0
 
 
 class PostedMessage(ResponseBody):

@@ -108,8 +108,15 @@ class ConversationController(Controller):
     @get("/{conversation_id:uuid}", operation_id="GetConversation")
     async def get_one(self, conversation_id: ConversationId, conversations: ConversationsDep) -> ConversationSummary:
         conversation, member = await conversations.visible(conversation_id)
+        unread = next(
+            (u for u in await ReadState(conversations=conversations).unread() if u.conversation_id == conversation_id),
+            None,
+        )
         return ConversationSummary(
-            conversation=ConversationView.of(conversation), membership=MemberView.of(member) if member else None
+            conversation=ConversationView.of(conversation),
+            membership=MemberView.of(member) if member else None,
+            unread=unread.unread if unread else 0,
+            mentions=unread.mentions if unread else 0,
         )
 
     @patch("/{conversation_id:uuid}", operation_id="UpdateConversation")

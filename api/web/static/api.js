@@ -60,7 +60,10 @@ export const del = (path) => request("DELETE", path);
 /** Query string from an object, skipping null/undefined. */
 export function qs(params) {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") search.set(k, String(v));
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) for (const item of v) search.append(k, String(item));
+    else if (v !== null && v !== undefined && v !== "") search.set(k, String(v));
+  }
   const text = search.toString();
   return text ? `?${text}` : "";
 }

@@ -154,8 +154,22 @@ export class Store extends EventTarget {
       }
       this.emit("conversations");
       this.emit("messages", conv.id);
+      await this.loadPresence(conv.members.map((m) => m.user_id).filter((id) => id !== this.me.id));
     } catch {
       // not a member any more
+    }
+  }
+
+  /** Presence now, for people whose `presence` frames have not arrived yet (they only come on changes). */
+  async loadPresence(userIds) {
+    const unknown = userIds.filter((id) => !this.presence.has(id)).slice(0, 200);
+    if (!unknown.length) return;
+    try {
+      const entries = await api.get(`/api/v1/presence${api.qs({ user_ids: unknown })}`);
+      for (const entry of entries) if (!this.presence.has(entry.user_id)) this.presence.set(entry.user_id, entry.status);
+      this.emit("presence");
+    } catch {
+      // presence is a nicety: dots stay grey until the next change
     }
   }
 

@@ -144,3 +144,26 @@ async def test_presence_reaches_the_people_sharing_a_conversation(
                 watcher, lambda f: f["type"] == "presence" and f["user_id"] == str(tenant.users["supervisor"])
             )
             assert online["status"] == "online"
+
+
+async def test_presence_can_be_asked_for_over_http(
+    nodes: tuple[AppNode, AppNode], client: AsyncTestClient[Litestar], tenant: TenantKit, other_tenant: TenantKit
+) -> None:
+    headers = await tenant.headers(client, "admin")
+    async with await _socket(nodes[0], client, tenant, "staff"):
+        response = await client.get(
+            "/api/v1/presence",
+            params={
+                "user_ids": [
+                    str(tenant.users["staff"]),
+                    str(tenant.users["moderator"]),
+                    str(other_tenant.users["admin"]),
+                ]
+            },
+            headers=headers,
+        )
+    assert [(e["user_id"], e["status"]) for e in response.json()] == [
+        (str(tenant.users["staff"]), "online"),
+        (str(tenant.users["moderator"]), "offline"),
+        (str(other_tenant.users["admin"]), "offline"),
+    ]
