@@ -42,15 +42,44 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
-class _Cursor:
-    """Seq bookkeeping of one topic on one socket: live range delivered, and the dedupe floor."""
+# How many of the latest live seqs a socket remembers exactly per topic. A gap among them (an event
+# published out of order, or lost while Redis was away) is filled by a later replay; older ones
+# are assumed delivered, which bounds the memory a long-lived socket spends on this.
+_EXACT_WINDOW = 1024
 
-    __slots__ = ("first", "floor", "high")
+
+class _Cursor:
+    """Seq bookkeeping of one topic on one socket: live range delivered, the exact recent seqs, and
+    the dedupe floor."""
+
+    __slots__ = ("first", "floor", "high", "recent", "recent_order")
 
     def __init__(self, first: int | None = None, high: int | None = None) -> None:
         self.first = first
         self.high = high
         self.floor: int | None = None
+        self.recent: set[int] = set()
+        self.recent_order: deque[int] = deque()
+
+    def saw(self, seq: int) -> None:
+        """Record ``seq`` as delivered live."""
+        if self.first is None:
+            self.first = seq
+        if self.high is None or seq > self.high:
+            self.high = seq
+        self.recent.add(seq)
+        self.recent_order.append(seq)
+        while len(self.recent_order) > _EXACT_WINDOW:
+            self.recent.discard(self.recent_order.popleft())
+
+    def delivered(self, seq: int) -> bool:
+        """Whether ``seq`` already reached the client live (exactly for recent seqs)."""
+        if seq in self.recent:
+            return True
+        if self.first is None or self.high is None or not self.first <= seq <= self.high:
+            return False
+        # Inside the live range but not among the recent seqs: older than the window, so assumed sent.
+        return len(self.recent_order) >= _EXACT_WINDOW and seq < min(self.recent_order)
 
 
 class Connection:
@@ -129,16 +158,10 @@ class Connection:
             replay_buffer.append((seq, text))
             return
         if seq is not None:
-            cursor = self._cursors.get(topic)
-            if cursor is None:
-                self._cursors[topic] = _Cursor(seq, seq)
-            else:
-                if cursor.floor is not None and seq <= cursor.floor:
-                    return  # already sent by the replay that set the floor
-                if cursor.first is None:
-                    cursor.first = seq
-                if cursor.high is None or seq > cursor.high:
-                    cursor.high = seq
+            cursor = self._cursors.setdefault(topic, _Cursor())
+            if (cursor.floor is not None and seq <= cursor.floor) or seq in cursor.recent:
+                return  # already sent, by the replay that set the floor or live
+            cursor.saw(seq)
         self.send(text)
 
     # --- replay --------------------------------------------------------------------------------
@@ -165,9 +188,10 @@ class Connection:
         cursor = self._cursors.setdefault(topic, _Cursor())
         floor = since
         for seq, text in events:
-            if cursor.first is not None and cursor.high is not None and cursor.first <= seq <= cursor.high:
+            if cursor.delivered(seq):
                 continue
             self.send(text)
+            cursor.saw(seq)
             floor = seq if floor is None or seq > floor else floor
         if cursor.high is not None and (floor is None or cursor.high > floor):
             floor = cursor.high

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 import pytest
 from redis.asyncio import Redis
 
 from hub.config import HubConfig
+from hub.connection import Connection
 from hub.control import AddTopic, CloseSession, decode_command, encode_command
 from hub.core import HubCore
 from hub.fanout import pack
+from hub.hooks import Principal
 from hub.limits import TokenBucket
 from hub.memory_broker import MemoryBroker
 from hub.presence import Presence
@@ -76,3 +80,27 @@ def test_presence_frames_go_only_to_topics_under_presence_prefixes_and_user_topi
     core = HubCore(config=config, broker=MemoryBroker(), presence=Presence(redis=Redis(), node_id="n1", config=config))
     topics = ["t:acme:dm:1", "t:acme:conv:2", "t:acme:user:u1"]
     assert core.presence_topics(topics) == ["t:acme:dm:1", "t:acme:user:u1"]
+
+
+def _queued_seqs(conn: Connection) -> list[int]:
+    return [json.loads(text)["seq"] for text in conn._buffer]
+
+
+def test_a_replay_fills_a_gap_inside_what_was_delivered_live() -> None:
+    conn = Connection(
+        socket=None,  # type: ignore[arg-type]  (the writer is not started: frames stay queued)
+        principal=Principal(user_id="u1", namespace="acme", session_id="s1"),
+        connection_id="c1",
+        config=HubConfig(),
+    )
+    topic = "t:acme:conv:1"
+
+    def frame(seq: int) -> str:
+        return json.dumps({"type": "event", "topic": topic, "seq": seq})
+
+    for seq in (1, 2, 4):  # 3 was published out of order and never arrived
+        conn.deliver(topic, seq, frame(seq))
+    conn.begin_replay(topic)
+    conn.deliver(topic, 5, frame(5))  # held during the replay
+    conn.finish_replay(topic, [(seq, frame(seq)) for seq in (1, 2, 3, 4)], since=0)
+    assert _queued_seqs(conn) == [1, 2, 4, 3, 5]
