@@ -138,12 +138,14 @@ async def test_presence_reaches_the_people_sharing_a_conversation(
     nodes: tuple[AppNode, AppNode], client: AsyncTestClient[Litestar], tenant: TenantKit
 ) -> None:
     await _channel(client, tenant, "staff", "supervisor")
-    async with await _socket(nodes[0], client, tenant, "staff") as watcher:
-        async with await _socket(nodes[1], client, tenant, "supervisor"):
-            online = await frame_where(
-                watcher, lambda f: f["type"] == "presence" and f["user_id"] == str(tenant.users["supervisor"])
-            )
-            assert online["status"] == "online"
+    async with (
+        await _socket(nodes[0], client, tenant, "staff") as watcher,
+        await _socket(nodes[1], client, tenant, "supervisor"),
+    ):
+        online = await frame_where(
+            watcher, lambda f: f["type"] == "presence" and f["user_id"] == str(tenant.users["supervisor"])
+        )
+        assert online["status"] == "online"
 
 
 async def test_presence_can_be_asked_for_over_http(
