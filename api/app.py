@@ -11,6 +11,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.attendance.controllers import ClockController, WorkplaceDayController
 from api.auth.controllers import MfaController, PasswordController, SessionController
 from api.auth.middleware import SessionAuthMiddleware
 from api.chat.controllers import (
@@ -34,6 +35,8 @@ from api.identity.controllers import (
     UserController,
 )
 from api.logs import RequestIdMiddleware, configure_logging
+from api.metrics import HttpMetricsMiddleware, PrometheusHubObserver, instrument_pool, mark_process_gone, metrics
+from api.moderation.controllers import CaseController, FlagController, ModerationAdminController, RuleController
 from api.notifications.controllers import (
     CategoryController,
     DeliveryController,
@@ -46,7 +49,15 @@ from api.notifications.controllers import (
 from api.realtime import build_hub, close_revoked_sockets
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
+from api.tasks.controllers import (
+    ChecklistController,
+    CommentController,
+    DependencyController,
+    TaskController,
+    TimeController,
+)
 from api.web import WebController
+from api.workplaces.controllers import AssignmentController, WorkplaceController
 from channels.realtime import ChatRealtime
 from delivery.live import install_inbox
 
@@ -78,7 +89,20 @@ ROUTE_HANDLERS = [
     CategoryController,
     PushController,
     ServiceWorkerController,
+    WorkplaceController,
+    AssignmentController,
+    ClockController,
+    WorkplaceDayController,
+    TaskController,
+    DependencyController,
+    ChecklistController,
+    CommentController,
+    TimeController,
     WebController,
+    FlagController,
+    CaseController,
+    RuleController,
+    ModerationAdminController,
 ]
 
 
@@ -93,7 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Nothing below connects yet: engines and clients open their connections on first use,
     # inside the lifespan's event loop.
     runtime = Runtime(settings=settings)
-    hub, hub_redis = build_hub(settings)
+    instrument_pool(runtime.db.engine, name="app")
+    hub, hub_redis = build_hub(settings, observer=PrometheusHubObserver())
     runtime.hub = hub
     runtime.session_listeners.append(close_revoked_sockets(hub))
     ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis).install()
@@ -107,16 +132,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await hub_redis.aclose()
             await runtime.close()
+            mark_process_gone()
 
     auth = DefineMiddleware(
         SessionAuthMiddleware,
-        exclude=["^/schema", "^/health", "^/static", "^/ws$", "^/$"],
+        exclude=["^/schema", "^/health", "^/static", "^/ws$", "^/$", "^/metrics$"],
         exclude_from_auth_key="exclude_from_auth",
     )
     return Litestar(
-        route_handlers=[*ROUTE_HANDLERS, hub.route_handler("/ws")],
+        route_handlers=[*ROUTE_HANDLERS, hub.route_handler("/ws"), metrics],
         dependencies=dependencies,
-        middleware=[RequestIdMiddleware, auth],
+        # Metrics outermost: it sees the status of requests the auth middleware refuses.
+        middleware=[HttpMetricsMiddleware, RequestIdMiddleware, auth],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

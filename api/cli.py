@@ -69,6 +69,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     }
     print(f"fieldhub serving on http://{args.host}:{args.port}", file=sys.stderr)
     if args.workers > 1:
+        from api.metrics import prepare_multiprocess_dir
+
+        # Each worker process counts into files here; any one of them answers /metrics for all.
+        prepare_multiprocess_dir(settings.data_path / "metrics")
         # Several processes: each closes its sockets with 1012 on shutdown and clients resume.
         uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
         return 0
@@ -89,6 +93,17 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     db = _database(settings)
+    queue_watch: asyncio.Task[None] | None = None
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from api.metrics import instrument_pool
+        from delivery.metrics import watch_queue
+
+        instrument_pool(db.engine, name="worker")
+        start_http_server(args.metrics_port, addr=args.metrics_host)
+        queue_watch = asyncio.create_task(watch_queue(db, stop))
+        log.info("worker metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
     chat_handlers = chat_job_handlers(
         db=db,
         storage=LocalFileStorage(root=settings.data_path / "files"),
@@ -116,6 +131,8 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         stop.set()
         await schedule
+        if queue_watch is not None:
+            await queue_watch
         await db.dispose()
     log.info("worker stopped")
     return 0
@@ -162,6 +179,11 @@ def _db_command(owner_url: str, args: argparse.Namespace) -> int:
                 print(f"restore failed: {exc}", file=sys.stderr)
                 return 1
             print(f"restored {args.file}")
+        case "report":
+            from persistence.report import collect_report, render_report
+
+            report = asyncio.run(collect_report(owner_url))
+            print(msgspec.json.encode(report).decode() if args.json else render_report(report))
     return 0
 
 
@@ -233,6 +255,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     worker = commands.add_parser("worker", help="run delivery and scheduled jobs")
     worker.add_argument("--concurrency", type=int, default=8, help="jobs run at once")
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (default: none)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address the metrics port binds")
     db = commands.add_parser("db", help="schema and data operations")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade").add_argument("revision", nargs="?", default="heads")
@@ -241,6 +265,8 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("check")
     db_commands.add_parser("backup").add_argument("file")
     db_commands.add_parser("restore").add_argument("file")
+    report = db_commands.add_parser("report", help="revision, drift, sizes, index and RLS findings, slow statements")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
     demo = commands.add_parser("demo", help="create the demo tenant and print its logins")
     demo.add_argument("--once", action="store_true", help="do nothing if the demo tenant exists")
     admin = commands.add_parser("create-admin", help="create a tenant and its first admin")

@@ -12,6 +12,7 @@ from api.auth.middleware import presented_token
 from api.auth.services import AuthService
 from channels.realtime import CONVERSATION_PREFIX
 from hub import Broker, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
+from hub.observer import NOOP_OBSERVER
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from api.runtime import Runtime
     from api.settings import Settings
+    from hub.observer import HubObserver
 
 log = logging.getLogger("fieldhub.realtime")
 
@@ -56,8 +58,11 @@ async def authenticate_socket(socket: WebSocket[Any, Any, Any]) -> Principal | N
     )
 
 
-def build_hub(settings: Settings) -> tuple[Hub, aioredis.Redis | RedisCluster]:
-    """The node's hub and the Redis client holding its presence (the caller closes the client)."""
+def build_hub(
+    settings: Settings, *, observer: HubObserver = NOOP_OBSERVER
+) -> tuple[Hub, aioredis.Redis | RedisCluster]:
+    """The node's hub and the Redis client holding its presence (the caller closes the client);
+    ``observer`` (metrics) is told what the hub does."""
     url = settings.redis_url or ""
     redis: aioredis.Redis | RedisCluster
     broker: Broker
@@ -69,7 +74,14 @@ def build_hub(settings: Settings) -> tuple[Hub, aioredis.Redis | RedisCluster]:
         broker = RedisBroker(url=url)
     # Presence reaches the people one shares a conversation with; inbox topics have one listener.
     config = HubConfig(allowed_origins=list(settings.allowed_origins), presence_prefixes=[CONVERSATION_PREFIX])
-    return Hub(config=config, broker=broker, redis=redis, authenticator=authenticate_socket), redis
+    hub = Hub(
+        config=config,
+        broker=broker,
+        redis=redis,
+        authenticator=authenticate_socket,
+        observer=observer,
+    )
+    return hub, redis
 
 
 def close_revoked_sockets(hub: Hub) -> Any:

@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Uploads not attached to a message within this many hours are deleted by the worker."""
     chat_sweep_interval_seconds: int = 3600
     """How often the worker runs chat maintenance (retention, expired uploads) for every tenant."""
+    metrics_token: str | None = None
+    """When set, ``GET /metrics`` wants ``Authorization: Bearer <token>``. Unset: open, like ``/health``."""
 
     def __post_init__(self) -> None:
         for name in (

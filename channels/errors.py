@@ -19,6 +19,12 @@ ChatErrorCode = Literal[
     "mention_not_allowed",
     "invalid_attachment",
     "conflict",
+    "blocked_by_rule",
+    "muted",
+    "invalid_rule",
+    "already_flagged",
+    "already_appealed",
+    "claimed",
 ]
 
 _STATUS: dict[str, int] = {
@@ -30,6 +36,10 @@ _STATUS: dict[str, int] = {
     "not_member": 403,
     "mention_not_allowed": 403,
     "message_too_long": 422,
+    "muted": 403,
+    "already_flagged": 409,
+    "already_appealed": 409,
+    "claimed": 409,
 }
 
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, literal, or_, select
 
 from channels.errors import ChatError
 from channels.messages import reaction_counts
+from channels.moderation.visibility import as_seen_by, states_of
 from channels.views import MessageView, View
-from persistence.models import Conversation, ConversationMember, Message
+from persistence.models import Conversation, ConversationMember, Message, MessageModeration
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -134,6 +135,7 @@ class History:
                 Message.search_vector.bool_op("@@")(terms),
                 Message.deleted_at.is_(None),
                 Message.conversation_id.in_(readable),
+                or_(Message.author_id == self.user_id, Message.id.not_in(select(MessageModeration.message_id))),
             )
             .order_by(Message.created_at.desc())
             .limit(max(1, min(limit, MAX_PAGE)))
@@ -162,7 +164,9 @@ class History:
 
     async def _views(self, messages: list[Message]) -> list[MessageView]:
         reactions = await reaction_counts(self.session, [m.id for m in messages])
-        return [MessageView.of(m, reactions.get(m.id)) for m in messages]
+        # Held and hidden messages keep their place; only their author sees the content.
+        states = await states_of(self.session, [m.id for m in messages])
+        return [as_seen_by(MessageView.of(m, reactions.get(m.id)), states.get(m.id), self.user_id) for m in messages]
 
 
 def _highlights(marked: str) -> tuple[str, list[tuple[int, int]]]:

@@ -13,6 +13,8 @@ from uuid_utils.compat import uuid7
 from channels.attachments import FileError, claim_attachments, release_message_files
 from channels.errors import ChatError
 from channels.events import allocate_seq, append_event
+from channels.moderation.screening import after_store, screen
+from channels.moderation.views import redacted
 from channels.text import find_links, is_emoji, parse_mentions
 from channels.views import MessageView, ReactionChange, ReactionCount
 from persistence.models import (
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from channels.conversations import Conversations
+    from channels.effects import Effects
     from channels.notifications import MentionNotifier
 
 MAX_BODY = 4_000
@@ -88,6 +91,17 @@ class Messages:
         if conversation.archived_at is not None:
             raise ChatError("archived", "The conversation is archived.")
         root = await self._thread_root(conversation_id, thread_root_id) if thread_root_id else None
+        # Mutes and the tenant's rules: may refuse, mask the text, or hold the message for review.
+        original_body = body
+        screening = await screen(
+            self.session,
+            tenant_id=self.tenant_id,
+            author_id=self.user_id,
+            conversation=conversation,
+            body=body,
+            attachment_ids=attachments,
+        )
+        body = screening.body
         mentions = parse_mentions(body)
         mentioned = await self._members_among(conversation_id, mentions.users)
         if mentions.channel and member.role not in ("owner", "admin"):
@@ -134,12 +148,21 @@ class Messages:
         # The sender has read their own message.
         member.last_read_seq = seq
         view = MessageView.of(message)
+        await after_store(self.session, self.effects, message, screening, original_body=original_body)
+        if screening.hold:
+            # Others get the event's place in the sequence, not its content; the author gets it whole.
+            view = msgspec.structs.replace(view, moderation="held")
         self.effects.publish(
             await append_event(
-                self.session, conversation, kind="message.created", actor_id=self.user_id, seq=seq, message=view
+                self.session,
+                conversation,
+                kind="message.created",
+                actor_id=self.user_id,
+                seq=seq,
+                message=redacted(view, "held") if screening.hold else view,
             )
         )
-        if self.notifier is not None:
+        if self.notifier is not None and not screening.hold:
             await self.notifier.message_sent(self.session, conversation, view)
         return view, True
 
@@ -181,29 +204,7 @@ class Messages:
         message, conversation = await self._writable_message(message_id, allow_archived=as_moderator)
         if message.author_id != self.user_id and not as_moderator:
             raise ChatError("forbidden", "Only the author or a moderator deletes a message.")
-        message.deleted_at = datetime.now(UTC)
-        message.body = ""
-        message.mentions = []
-        message.links = []
-        await self.session.execute(delete(Reaction).where(Reaction.message_id == message.id))
-        await self.session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
-        await release_message_files(self.session, tenant_id=self.tenant_id, message_ids=[message.id])
-        await self.session.flush()
-        view = MessageView.of(message)
-        # Replay must not bring the content back: earlier events of this message now carry the tombstone.
-        await self.session.execute(
-            update(ConversationEvent)
-            .where(ConversationEvent.message_id == message.id, ConversationEvent.kind.like("message.%"))
-            .values(
-                payload=func.jsonb_set(
-                    ConversationEvent.payload, literal_column("'{message}'"), literal(msgspec.to_builtins(view), JSONB)
-                )
-            )
-        )
-        self.effects.publish(
-            await append_event(self.session, conversation, kind="message.deleted", actor_id=self.user_id, message=view)
-        )
-        return view
+        return await erase_message(self.session, self.effects, conversation, message, actor_id=self.user_id)
 
     async def set_pinned(self, message_id: UUID, pinned: bool) -> MessageView:
         message, conversation = await self._writable_message(message_id)
@@ -349,6 +350,33 @@ class Messages:
             )
         )
         return [u for u in user_ids if u in found]
+
+
+async def erase_message(
+    session: AsyncSession, effects: Effects, conversation: Conversation, message: Message, *, actor_id: UUID
+) -> MessageView:
+    """Delete a message for good (its conversation locked by the caller): a tombstone keeps its place."""
+    message.deleted_at = datetime.now(UTC)
+    message.body = ""
+    message.mentions = []
+    message.links = []
+    await session.execute(delete(Reaction).where(Reaction.message_id == message.id))
+    await session.execute(delete(MessageEdit).where(MessageEdit.message_id == message.id))
+    await release_message_files(session, tenant_id=message.tenant_id, message_ids=[message.id])
+    await session.flush()
+    view = MessageView.of(message)
+    # Replay must not bring the content back: earlier events of this message now carry the tombstone.
+    await session.execute(
+        update(ConversationEvent)
+        .where(ConversationEvent.message_id == message.id, ConversationEvent.kind.like("message.%"))
+        .values(
+            payload=func.jsonb_set(
+                ConversationEvent.payload, literal_column("'{message}'"), literal(msgspec.to_builtins(view), JSONB)
+            )
+        )
+    )
+    effects.publish(await append_event(session, conversation, kind="message.deleted", actor_id=actor_id, message=view))
+    return view
 
 
 async def reaction_counts(session: AsyncSession, message_ids: list[UUID]) -> dict[UUID, list[ReactionCount]]:

@@ -16,6 +16,8 @@ from channels.errors import ChatError
 from channels.events import conversation_topic
 from channels.frames import Ack, Delete, Edit, React, Read, Refused, Send, View
 from channels.messages import Messages
+from channels.moderation.reviewers import may_review
+from channels.moderation.views import moderation_topic
 from channels.notifications import MentionNotifier, viewing_key
 from channels.reading import ReadState
 from hub import ReplayEvent, ReplayResult
@@ -62,6 +64,7 @@ class ChatRealtime:
         self.hub.register_handler("read", Read, self._read)
         self.hub.register_handler("view", View, self._view)
         self.hub.register_subscription_provider(self.topics_of)
+        self.hub.register_subscription_provider(self.moderation_topics_of)
         self.hub.register_replay_provider(CONVERSATION_PREFIX, self.replay)
 
     async def topics_of(self, principal: Principal) -> list[str]:
@@ -72,6 +75,14 @@ class ChatRealtime:
                 select(ConversationMember.conversation_id).where(ConversationMember.user_id == UUID(principal.user_id))
             )
             return [conversation_topic(tenant_id, cid) for cid in rows]
+
+    async def moderation_topics_of(self, principal: Principal) -> list[str]:
+        """The tenant's review queue, for a user whose roles may review (new cases appear live)."""
+        tenant_id = UUID(principal.namespace)
+        async with self.db.transaction(tenant_id=tenant_id) as session:
+            if await may_review(session, UUID(principal.user_id)):
+                return [moderation_topic(tenant_id)]
+        return []
 
     async def replay(self, principal: Principal, topic: str, after_seq: int | None, limit: int) -> ReplayResult:
         """Events of a conversation after ``after_seq``, for a member (or anyone, for a public channel)."""

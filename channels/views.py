@@ -46,6 +46,8 @@ class MessageView(View, kw_only=True):
     deleted: bool = False
     pinned: bool = False
     reactions: list[ReactionCount] = msgspec.field(default_factory=list)
+    moderation: Literal["held", "hidden"] | None = None
+    """Set while moderation keeps the content from others (see ``channels.moderation``)."""
 
     @classmethod
     def of(cls, message: Message, reactions: list[ReactionCount] | None = None) -> MessageView:
@@ -127,6 +129,7 @@ EventKind = Literal[
     "message.deleted",
     "message.pinned",
     "message.unpinned",
+    "message.moderated",
     "reaction.added",
     "reaction.removed",
     "member.joined",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
+from delivery import metrics
 from persistence.jobs import ClaimedJob, JobQueue, job_wakeups
 from persistence.models import Job
 
@@ -129,9 +130,11 @@ class Worker:
         log.info("released job on shutdown", extra={"job_id": str(job.id), "kind": job.kind})
 
     async def _run(self, job: ClaimedJob) -> None:
+        metrics.jobs_claimed.labels(kind=job.kind).inc()
         if job.attempts > job.max_attempts:
             # Claimed again after its worker died on the last attempt.
             await self._queue.fail(job, "lease expired on the last attempt")
+            metrics.jobs_dead_lettered.labels(kind=job.kind).inc()
             return
         try:
             await self._handlers[job.kind](job)
@@ -141,17 +144,21 @@ class Worker:
             await self._retry(job, str(exc), exc.after)
         except Exception as exc:
             dead = await self._queue.fail(job, f"{type(exc).__name__}: {exc}"[:2000])
+            (metrics.jobs_dead_lettered if dead else metrics.jobs_failed).labels(kind=job.kind).inc()
             log.warning(
                 "job failed",
                 extra={"job_id": str(job.id), "kind": job.kind, "attempt": job.attempts, "dead": dead},
             )
         else:
             await self._queue.complete(job)
+            metrics.jobs_sent.labels(kind=job.kind).inc()
 
     async def _retry(self, job: ClaimedJob, reason: str, after: float | None) -> None:
         if after is None or job.attempts >= job.max_attempts:
-            await self._queue.fail(job, reason)
+            dead = await self._queue.fail(job, reason)
+            (metrics.jobs_dead_lettered if dead else metrics.jobs_failed).labels(kind=job.kind).inc()
             return
+        metrics.jobs_failed.labels(kind=job.kind).inc()
         async with self._db.transaction(tenant_id=job.tenant_id) as session:
             await session.execute(
                 update(Job)

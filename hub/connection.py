@@ -14,12 +14,14 @@ from litestar.exceptions import WebSocketDisconnect
 
 from hub.frames import ServerFrame, encode_text
 from hub.limits import TokenBucket
+from hub.observer import NOOP_OBSERVER
 
 if TYPE_CHECKING:
     from litestar.connection import WebSocket
 
     from hub.config import HubConfig
     from hub.hooks import Principal
+    from hub.observer import HubObserver
 
 log = logging.getLogger("hub.connection")
 
@@ -91,7 +93,13 @@ class Connection:
     """
 
     def __init__(
-        self, *, socket: WebSocket[Any, Any, Any], principal: Principal, connection_id: str, config: HubConfig
+        self,
+        *,
+        socket: WebSocket[Any, Any, Any],
+        principal: Principal,
+        connection_id: str,
+        config: HubConfig,
+        observer: HubObserver = NOOP_OBSERVER,
     ) -> None:
         self.socket = socket
         self.principal = principal
@@ -116,6 +124,10 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._cursors: dict[str, _Cursor] = {}
         self._replaying: dict[str, list[tuple[int | None, str]]] = {}
+        self._observer = observer
+        # The one queued live frame being timed (publish -> socket write) and its publish stamp.
+        self._timed_text: str | None = None
+        self._timed_published_us = 0
 
     # --- queueing ------------------------------------------------------------------------------
 
@@ -132,6 +144,7 @@ class Connection:
             return
         if len(self._buffer) - self._allowance >= self._queue_size:
             log.warning("slow consumer: closing connection %s (user %s) with 4008", self.id, self.principal.user_id)
+            self._observer.slow_consumer_closed()
             self.close(CLOSE_SLOW_CONSUMER, "slow_consumer", flush=False)
             return
         self._buffer.append(text)
@@ -145,7 +158,18 @@ class Connection:
 
     def send_frame(self, frame: ServerFrame) -> None:
         """Encode and queue one server frame; see :meth:`send`."""
+        self._observer.frame_sent(frame)
         self.send(encode_text(frame))
+
+    def time_write(self, text: str, published_us: int) -> None:
+        """Time ``text``, just queued by :meth:`deliver`, until the writer hands it to the socket.
+
+        Does nothing while another frame is being timed or if ``text`` was not queued (a duplicate,
+        or held during a replay), so at most one frame per socket is tracked.
+        """
+        if self._timed_text is None and self._buffer and self._buffer[-1] is text:
+            self._timed_text = text
+            self._timed_published_us = published_us
 
     def deliver(self, topic: str, seq: int | None, text: str) -> None:
         """Queue a live frame of ``topic``; buffered during a replay, dropped if already delivered."""
@@ -153,6 +177,7 @@ class Connection:
         if replay_buffer is not None:
             if len(replay_buffer) >= self._replay_limit:
                 log.warning("replay buffer full: closing connection %s with 4008", self.id)
+                self._observer.slow_consumer_closed()
                 self.close(CLOSE_SLOW_CONSUMER, "slow_consumer", flush=False)
                 return
             replay_buffer.append((seq, text))
@@ -187,12 +212,16 @@ class Connection:
         self._allowance += len(events) + len(held)
         cursor = self._cursors.setdefault(topic, _Cursor())
         floor = since
+        replayed = 0
         for seq, text in events:
             if cursor.delivered(seq):
                 continue
             self.send(text)
+            replayed += 1
             cursor.saw(seq)
             floor = seq if floor is None or seq > floor else floor
+        if replayed:
+            self._observer.frames_sent("event", replayed)
         if cursor.high is not None and (floor is None or cursor.high > floor):
             floor = cursor.high
         cursor.floor = floor
@@ -254,9 +283,13 @@ class Connection:
         try:
             while True:
                 while buffer:
-                    await send({"type": "websocket.send", "bytes": None, "text": buffer.popleft()})
+                    text = buffer.popleft()
+                    await send({"type": "websocket.send", "bytes": None, "text": text})
                     if self._allowance:
                         self._allowance -= 1
+                    if text is self._timed_text:
+                        self._timed_text = None
+                        self._observer.fanout_written(max(0, time.time_ns() // 1000 - self._timed_published_us) / 1e6)
                 if self.state is not State.OPEN:
                     break
                 self._wake = loop.create_future()

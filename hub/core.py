@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hub.fanout import Fanout, pack
 from hub.frames import Error, Presence, ServerFrame, Subscribed, TypingNotice, Unsubscribed, encode
+from hub.observer import NOOP_OBSERVER
 from hub.registry import Registry
 from hub.resume import ReplayRouter
 from hub.topics import belongs_to, local_part, user_topic
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from hub.connection import Connection
     from hub.frames import ErrorCode, PresenceStatus, UserStatus
     from hub.hooks import SubscriptionProvider
+    from hub.observer import HubObserver
     from hub.presence import Presence as PresenceStore
 
 log = logging.getLogger("hub.core")
@@ -31,12 +33,15 @@ OpenResult = Literal["refused", "first", "more"]
 class HubCore:
     """Registry, fan-out, presence, typing and replay of one node, and what a socket can do with them."""
 
-    def __init__(self, *, config: HubConfig, broker: Broker, presence: PresenceStore) -> None:
+    def __init__(
+        self, *, config: HubConfig, broker: Broker, presence: PresenceStore, observer: HubObserver = NOOP_OBSERVER
+    ) -> None:
         self.config = config
         self.broker = broker
         self.presence = presence
+        self.observer = observer
         self.registry = Registry()
-        self.fanout = Fanout(broker=broker)
+        self.fanout = Fanout(broker=broker, observer=observer)
         self.router = ReplayRouter(max_replay=config.max_replay)
         self.typing = TypingThrottle(ttl_s=config.typing_ttl_s)
         self.subscription_providers: list[SubscriptionProvider] = []
@@ -71,6 +76,7 @@ class HubCore:
         if held == -1:
             return "refused"
         self.registry.add(conn)
+        self.observer.connection_opened()
         self.idle.clear()
         return "first" if held == 0 else "more"
 
@@ -104,6 +110,7 @@ class HubCore:
             await self.leave_topic(conn, name)
         self.typing.forget(conn.id, topics)
         self.registry.remove(conn)
+        self.observer.connection_closed()
         left = await self.presence.leave(principal.namespace, principal.user_id, conn.id)
         if left == 0:
             try:

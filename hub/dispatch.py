@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Union
 
 import msgspec
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from hub.connection import Connection
     from hub.core import HubCore
     from hub.hooks import FrameHandler, Principal
+    from hub.observer import HubObserver
 
 log = logging.getLogger("hub.dispatch")
 _head_decoder = msgspec.json.Decoder(FrameHead)
@@ -35,11 +37,21 @@ _head_decoder = msgspec.json.Decoder(FrameHead)
 class HandlerContext:
     """The :class:`~hub.hooks.FrameContext` given to registered frame handlers."""
 
-    __slots__ = ("_conn", "_ref")
+    __slots__ = ("_conn", "_frame_type", "_observer", "_read_at", "_ref")
 
-    def __init__(self, *, conn: Connection, ref: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        conn: Connection,
+        ref: str | None,
+        frame_type: type[ClientFrame] | None = None,
+        observer: HubObserver | None = None,
+    ) -> None:
         self._conn = conn
         self._ref = ref
+        self._frame_type = frame_type
+        self._observer = observer
+        self._read_at = time.perf_counter()
 
     @property
     def principal(self) -> Principal:
@@ -59,6 +71,9 @@ class HandlerContext:
     def reply(self, frame: ServerFrame) -> None:
         """Queue ``frame`` with the handled frame's ``ref``."""
         self._conn.send_frame(msgspec.structs.replace(frame, ref=self._ref))
+        observer, frame_type = self._observer, self._frame_type
+        if observer is not None and frame_type is not None:
+            observer.replied(frame_type, frame, time.perf_counter() - self._read_at)
 
     def error(self, code: ErrorCode, message: str) -> None:
         """Queue an ``error`` frame with the handled frame's ``ref``."""
@@ -103,9 +118,11 @@ class Dispatcher:
         try:
             frame = self._decoder.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            self._core.observer.frame_received(None)
             self._refuse(conn, data, exc)
             return
         core = self._core
+        core.observer.frame_received(type(frame))
         if isinstance(frame, Pong):
             return
         if isinstance(frame, Ping):
@@ -123,7 +140,7 @@ class Dispatcher:
 
     async def _run_handler(self, conn: Connection, frame: ClientFrame) -> None:
         handler = self._handlers[type(frame)]
-        ctx = HandlerContext(conn=conn, ref=frame.ref)
+        ctx = HandlerContext(conn=conn, ref=frame.ref, frame_type=type(frame), observer=self._core.observer)
         try:
             await handler(ctx, frame)
         except Exception:

@@ -62,7 +62,13 @@ class Endpoint:
         if principal is None:
             return
         core = self._core
-        conn = Connection(socket=socket, principal=principal, connection_id=uuid.uuid4().hex, config=core.config)
+        conn = Connection(
+            socket=socket,
+            principal=principal,
+            connection_id=uuid.uuid4().hex,
+            config=core.config,
+            observer=core.observer,
+        )
         await socket.accept()
         opened = await core.open(conn)
         if opened == "refused":
@@ -78,6 +84,7 @@ class Endpoint:
                 await core.join_topic(conn, name)
             conn.removed_early = None
             conn.send_first(encode_text(self._hello(conn, sorted(conn.topics))))
+            core.observer.frames_sent("hello", 1)
             conn.start_writer()
             if opened == "first":
                 await core.announce_online(conn)

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
+
+from hub.observer import NOOP_OBSERVER
 
 if TYPE_CHECKING:
     from hub.broker import Broker
     from hub.connection import Connection
+    from hub.observer import HubObserver
 
 log = logging.getLogger("hub.fanout")
 
 
-def pack(frame: bytes, seq: int | None = None) -> bytes:
-    """Wrap an encoded frame for the broker: ``b"<seq>\\n<frame>"`` (empty seq for ephemeral frames).
+def pack(frame: bytes, seq: int | None = None, *, published_us: int | None = None) -> bytes:
+    """Wrap an encoded frame for the broker: ``b"<seq>\\n<frame>"`` (empty seq for ephemeral frames),
+    with ``b",<published_us>"`` after the seq when the publish time (unix microseconds) is given.
 
-    Example: ``pack(b'{"type":"event"}', 7)`` -> ``b'7\\n{"type":"event"}'``.
+    Example: ``pack(b'{"type":"event"}', 7)`` -> ``b'7\\n{"type":"event"}'``;
+    ``pack(b'{}', 7, published_us=5)`` -> ``b'7,5\\n{}'``.
     """
-    return (b"%d\n" % seq if seq is not None else b"\n") + frame
+    head = b"%d" % seq if seq is not None else b""
+    if published_us is not None:
+        head += b",%d" % published_us
+    return head + b"\n" + frame
+
+
+def now_us() -> int:
+    """Wall-clock unix time in microseconds: publish stamps are compared across processes and nodes."""
+    return time.time_ns() // 1000
 
 
 class Fanout:
@@ -28,8 +42,9 @@ class Fanout:
     connection of that topic.
     """
 
-    def __init__(self, *, broker: Broker) -> None:
+    def __init__(self, *, broker: Broker, observer: HubObserver = NOOP_OBSERVER) -> None:
         self._broker = broker
+        self._observer = observer
         self._members: dict[str, set[Connection]] = {}
         self._confirmed: dict[str, asyncio.Future[bool]] = {}
         self._pending: set[asyncio.Task[None]] = set()
@@ -102,10 +117,21 @@ class Fanout:
         if newline < 0:
             log.warning("dropping malformed broker message")
             return
-        seq = int(data[:newline]) if newline else None
+        head = data[:newline]
+        comma = head.find(b",")
+        published_us = None
+        if comma >= 0:
+            published_us = int(head[comma + 1 :])
+            head = head[:comma]
+        seq = int(head) if head else None
         text = data[newline + 1 :].decode()
         for conn in members:
             conn.deliver(topic, seq, text)
+        self._observer.frames_sent("event", len(members))
+        if published_us is not None:
+            # One socket per message is timed (the last served): a sample, so the clock and the
+            # histogram cost stay per message, not per delivery.
+            conn.time_write(text, published_us)
 
     async def drain(self) -> None:
         """Wait for background unsubscribes to finish."""

@@ -17,6 +17,7 @@ from hub.core import HubCore
 from hub.dispatch import Dispatcher
 from hub.endpoint import Endpoint
 from hub.frames import Resync, ServerPing, encode_text
+from hub.observer import NOOP_OBSERVER
 from hub.presence import Presence
 from hub.publisher import HubPublisher
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from hub.config import HubConfig
     from hub.frames import ClientFrame
     from hub.hooks import Authenticator, FrameHandler, ReplayProvider, SubscriptionProvider
+    from hub.observer import HubObserver
 
 log = logging.getLogger("hub")
 
@@ -52,6 +54,7 @@ class Hub:
         redis: Redis | RedisCluster,
         authenticator: Authenticator,
         node_id: str | None = None,
+        observer: HubObserver = NOOP_OBSERVER,
     ) -> None:
         """Build a hub; nothing connects before the lifespan starts.
 
@@ -61,18 +64,21 @@ class Hub:
             redis: Holds presence; owned (and closed) by the caller.
             authenticator: Turns an upgrade request into a :class:`~hub.hooks.Principal`.
             node_id: Names this node in presence entries; random by default.
+            observer: Told about sockets, frames, fan-out timings and the broker (metrics);
+                observes nothing by default. When ``observer.timed``, events are stamped at publish.
         """
         self.node_id = node_id or uuid.uuid4().hex[:12]
         self._config = config
         self._broker = broker
         self._presence = Presence(redis=redis, node_id=self.node_id, config=config)
-        self._core = HubCore(config=config, broker=broker, presence=self._presence)
+        self._observer = observer
+        self._core = HubCore(config=config, broker=broker, presence=self._presence, observer=observer)
         self._dispatcher = Dispatcher(core=self._core)
         self._accepting = False
         self._endpoint = Endpoint(
             core=self._core, dispatcher=self._dispatcher, authenticator=authenticator, accepting=lambda: self._accepting
         )
-        self._publisher = HubPublisher(broker=broker, control_channel=config.control_channel)
+        self._publisher = HubPublisher(broker=broker, control_channel=config.control_channel, stamp=observer.timed)
         self._control: asyncio.Queue[AddTopic | RemoveTopic] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._refresh_now = asyncio.Event()
@@ -111,6 +117,7 @@ class Hub:
     async def __aenter__(self) -> Hub:
         await self._broker.on_startup(self)
         await self._broker.subscribe([self._config.control_channel])
+        self._observer.broker_up(reconnected=False)
         self._tasks = [
             asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
             asyncio.create_task(self._presence_loop(), name="hub-presence"),
@@ -210,10 +217,12 @@ class Hub:
 
     def on_connection_lost(self) -> None:
         """Keep every socket; publishing fails until the broker is back."""
+        self._observer.broker_lost()
         log.warning("broker connection lost; %d sockets kept", len(self._core.registry))
 
     def on_connection_restored(self) -> None:
         """Tell every client to resume (events published meanwhile were missed), refresh presence."""
+        self._observer.broker_up(reconnected=True)
         self._core.fanout.mark_all_confirmed()
         for conn in self._core.registry:
             conn.send_frame(Resync(reason="broker_reconnected", topics=sorted(conn.topics)))
@@ -227,6 +236,7 @@ class Hub:
         while True:
             await asyncio.sleep(config.heartbeat_interval_s)
             deadline = time.monotonic() - config.heartbeat_timeout_s
+            self._observer.frames_sent("ping", len(self._core.registry))
             for conn in self._core.registry:
                 if conn.last_heard < deadline:
                     log.info("connection %s silent for %.0f s; closing 4009", conn.id, config.heartbeat_timeout_s)

@@ -8,7 +8,7 @@ import msgspec
 
 from hub.connection import CLOSE_SESSION_REVOKED
 from hub.control import AddTopic, CloseSession, Command, RemoveTopic, encode_command
-from hub.fanout import pack
+from hub.fanout import now_us, pack
 from hub.frames import Event, encode
 from hub.topics import TopicError, belongs_to, namespace_of
 
@@ -21,11 +21,18 @@ class HubPublisher:
 
     A worker process that serves no sockets (``fieldhub worker``) starts a broker, wraps it in a
     ``HubPublisher`` and publishes; web nodes use the same object through ``Hub``.
+
+    Args:
+        broker: A started broker.
+        control_channel: Where node commands go.
+        stamp: Stamp each event with its publish time, so receiving nodes can time fan-out (publish
+            to socket write). Every node must read stamps (fieldhub since metrics were added).
     """
 
-    def __init__(self, *, broker: Broker, control_channel: str = "hub:control") -> None:
+    def __init__(self, *, broker: Broker, control_channel: str = "hub:control", stamp: bool = False) -> None:
         self._broker = broker
         self._control_channel = control_channel
+        self._stamp = stamp
 
     async def publish(self, topic: str, payload: bytes, *, seq: int | None = None) -> None:
         """Send an event to every socket listening to ``topic``, on every node.
@@ -43,7 +50,7 @@ class HubPublisher:
         if namespace_of(topic) is None:
             raise TopicError(f"malformed topic {topic!r}")
         frame = encode(Event(topic, seq, msgspec.Raw(payload)))
-        await self._broker.publish(pack(frame, seq), [topic])
+        await self._broker.publish(pack(frame, seq, published_us=now_us() if self._stamp else None), [topic])
 
     async def add_topic(self, namespace: str, user_id: str, topic: str, *, since: int | None = None) -> None:
         """Make ``topic`` reach every socket of a user, on whatever node it is (a new membership).

@@ -11,6 +11,16 @@ from persistence.models.chat import (
     ThreadFollow,
 )
 from persistence.models.chat_retention import ChatRetentionPolicy
+from persistence.models.fieldops import (
+    AttendanceRecord,
+    Task,
+    TaskChecklistItem,
+    TaskComment,
+    TaskDependency,
+    TaskTimeEntry,
+    Workplace,
+    WorkplaceAssignment,
+)
 from persistence.models.identity import (
     AuditEvent,
     AuthChallenge,
@@ -25,6 +35,17 @@ from persistence.models.identity import (
     UserRole,
 )
 from persistence.models.jobs import Job
+from persistence.models.moderation import (
+    MessageModeration,
+    ModerationAction,
+    ModerationAppeal,
+    ModerationCase,
+    ModerationFlag,
+    ModerationMute,
+    ModerationRule,
+    ModerationSettings,
+    ModeratorScope,
+)
 from persistence.models.notifications import (
     EmailSuppression,
     InboxEvent,
@@ -41,6 +62,7 @@ from persistence.models.notifications import (
 
 __all__ = [
     "Attachment",
+    "AttendanceRecord",
     "AuditEvent",
     "AuthChallenge",
     "AuthSession",
@@ -54,8 +76,17 @@ __all__ = [
     "Job",
     "Message",
     "MessageEdit",
+    "MessageModeration",
     "MfaRecoveryCode",
     "MfaTotp",
+    "ModerationAction",
+    "ModerationAppeal",
+    "ModerationCase",
+    "ModerationFlag",
+    "ModerationMute",
+    "ModerationRule",
+    "ModerationSettings",
+    "ModeratorScope",
     "Notification",
     "NotificationCategory",
     "NotificationDelivery",
@@ -67,9 +98,16 @@ __all__ = [
     "PushSubscription",
     "Reaction",
     "Role",
+    "Task",
+    "TaskChecklistItem",
+    "TaskComment",
+    "TaskDependency",
+    "TaskTimeEntry",
     "Tenant",
     "ThreadFollow",
     "User",
     "UserRole",
     "VapidKey",
+    "Workplace",
+    "WorkplaceAssignment",
 ]

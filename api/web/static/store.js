@@ -411,6 +411,7 @@ export class Store extends EventTarget {
       }
       case "message.edited":
       case "message.deleted":
+      case "message.moderated":
       case "message.pinned":
       case "message.unpinned":
         if (event.message) this.upsertMessage(conv, event.message);

@@ -29,6 +29,7 @@ IDENTITY_PREFIXES = ("/api/v1/users", "/api/v1/departments", "/api/v1/roles", "/
 # decided per file (conversation membership), not by role.
 UNGUARDED_PREFIXES = (
     "/health",
+    "/metrics",  # for the Prometheus scraper, like /health; FIELDHUB_METRICS_TOKEN guards it when set
     "/schema",
     "/static",
     "/api/v1/auth",

@@ -117,6 +117,11 @@ export class MessageList {
       li.append(h("p", { class: "body tombstone" }, "This message was deleted."));
       return li;
     }
+    if (message.moderation && message.author_id !== this.store.me.id && !message.body) {
+      const note = message.moderation === "held" ? "This message is waiting for a moderator." : "Removed by a moderator.";
+      li.append(h("p", { class: "body tombstone" }, note));
+      return li;
+    }
     if (this.editing === message.id) li.append(this.editor(message));
     else li.append(h("div", { class: "body" }, renderBody(message.body, (id) => this.store.nameOf(id), me)));
     if ((message.attachment_ids || []).length) li.append(h("div", { class: "attachments" }, message.attachment_ids.map(attachmentNode)));

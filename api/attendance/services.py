@@ -1,0 +1,252 @@
+"""Attendance rules: clock in only at a workplace one is assigned to and from inside its geofence, one open
+attendance per person, offline times within a window and in order, and days cut in the workplace's time zone.
+
+Every write is audited in the same transaction. A person's clock-ins and clock-outs are serialised by a
+transaction-scoped advisory lock, so two devices sending at once cannot both pass the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import select, text
+
+from api.attendance.schemas import DayEntry, WorkplaceDay, worked_seconds
+from api.audit import Origin, record
+from api.errors import AppError
+from api.workplaces.base import FieldService, require_aware, require_not_future, require_row, utc_now
+from api.workplaces.geo import distance_m
+from persistence.models import AttendanceRecord, Workplace, WorkplaceAssignment
+
+if TYPE_CHECKING:
+    from api.attendance.schemas import ClockIn, ClockOut
+    from api.auth.principal import CurrentUser
+
+CLOCK_SKEW = timedelta(minutes=2)
+"""How far ahead of the server a device's clock may run."""
+OFFLINE_WINDOW = timedelta(hours=72)
+"""How old an offline clock-in or clock-out may be when it reaches the server."""
+
+
+class AttendanceService(FieldService[AttendanceRecord]):
+    """Clocking in and out, one's own attendance, and a workplace's day."""
+
+    class Repo(SQLAlchemyAsyncRepository[AttendanceRecord]):
+        model_type = AttendanceRecord
+
+    repository_type = Repo
+
+    async def clock_in(self, data: ClockIn, *, actor: CurrentUser, origin: Origin) -> AttendanceRecord:
+        """Open an attendance at ``data.workplace_id``.
+
+        Raises:
+            AppError: ``not_found`` (404) for a workplace not in the tenant; ``workplace_inactive`` (409);
+                ``not_assigned`` (403); ``naive_datetime`` / ``in_future`` / ``too_old`` (422) for a bad
+                ``occurred_at``; ``outside_geofence`` (422, with the distance); ``already_clocked_in`` (409);
+                ``out_of_order`` (409) for an offline clock-in before one's last clock-out.
+        """
+        workplace: Workplace = await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
+        if workplace.status != "active":
+            raise AppError("workplace_inactive", "This workplace is not active.", status_code=409)
+        await self._require_assigned(workplace.id, actor.id)
+        received = utc_now()
+        occurred = self._device_time(data.occurred_at, received)
+        distance = self._inside_geofence(workplace, data.latitude, data.longitude)
+        await self._lock_person(actor.id)
+        open_record = await self._open_record(actor.id)
+        if open_record is not None:
+            raise AppError(
+                "already_clocked_in",
+                "You are clocked in already; clock out first.",
+                status_code=409,
+                details={"attendance_id": str(open_record.id), "workplace_id": str(open_record.workplace_id)},
+            )
+        last_out = await self.session.scalar(
+            select(AttendanceRecord.clock_out_at)
+            .where(AttendanceRecord.user_id == actor.id)
+            .order_by(AttendanceRecord.clock_out_at.desc().nulls_last())
+            .limit(1)
+        )
+        if last_out is not None and occurred < last_out:
+            raise AppError(
+                "out_of_order",
+                "This clock-in is earlier than your last clock-out.",
+                status_code=409,
+                details={"last_clock_out_at": last_out.isoformat()},
+            )
+        attendance = await self.create(
+            AttendanceRecord(
+                tenant_id=actor.tenant_id,
+                user_id=actor.id,
+                workplace_id=workplace.id,
+                clock_in_at=occurred,
+                clock_in_received_at=received,
+                clock_in_offline=data.occurred_at is not None,
+                clock_in_latitude=data.latitude,
+                clock_in_longitude=data.longitude,
+                clock_in_accuracy_m=data.accuracy_m,
+                clock_in_distance_m=distance,
+            )
+        )
+        self._audit(actor, origin, "attendance.clock_in", attendance, {"offline": attendance.clock_in_offline})
+        return attendance
+
+    async def clock_out(self, data: ClockOut, *, actor: CurrentUser, origin: Origin) -> AttendanceRecord:
+        """Close one's open attendance.
+
+        Raises:
+            AppError: ``not_clocked_in`` (409); ``out_of_order`` (409) for a time before the clock-in;
+                ``outside_geofence`` (422); and the ``occurred_at`` errors of :meth:`clock_in`.
+        """
+        received = utc_now()
+        occurred = self._device_time(data.occurred_at, received)
+        await self._lock_person(actor.id)
+        attendance = await self._open_record(actor.id)
+        if attendance is None:
+            raise AppError("not_clocked_in", "You are not clocked in.", status_code=409)
+        if occurred < attendance.clock_in_at:
+            raise AppError(
+                "out_of_order",
+                "This clock-out is earlier than its clock-in.",
+                status_code=409,
+                details={"clock_in_at": attendance.clock_in_at.isoformat()},
+            )
+        workplace = await self.session.get_one(Workplace, attendance.workplace_id)
+        distance = self._inside_geofence(workplace, data.latitude, data.longitude)
+        attendance.clock_out_at = occurred
+        attendance.clock_out_received_at = received
+        attendance.clock_out_offline = data.occurred_at is not None
+        attendance.clock_out_latitude = data.latitude
+        attendance.clock_out_longitude = data.longitude
+        attendance.clock_out_accuracy_m = data.accuracy_m
+        attendance.clock_out_distance_m = distance
+        attendance = await self.update(attendance)
+        self._audit(actor, origin, "attendance.clock_out", attendance, {"offline": attendance.clock_out_offline})
+        return attendance
+
+    async def mine(
+        self, user_id: UUID, *, limit: int, offset: int, since: datetime | None = None
+    ) -> tuple[Sequence[AttendanceRecord], int]:
+        """One page of a person's attendance, latest clock-in first."""
+        filters: list[Any] = [AttendanceRecord.user_id == user_id]
+        if since is not None:
+            filters.append(AttendanceRecord.clock_in_at >= require_aware(since, "since"))
+        order = [OrderBy("clock_in_at", "desc"), OrderBy("id", "desc")]
+        return await self.page_of(filters, limit=limit, offset=offset, order=order)
+
+    async def workplace_day(self, workplace_id: UUID, day: date) -> WorkplaceDay:
+        """Attendance clocked in at a workplace during one calendar day of its own time zone.
+
+        The day runs from local midnight to the next local midnight, so it lasts 23 or 25 hours
+        on the days clocks change.
+        """
+        workplace = await require_row(self.session, Workplace, workplace_id, "workplace_id")
+        zone = ZoneInfo(workplace.timezone)
+        starts = datetime.combine(day, time(0), zone)
+        ends = datetime.combine(day + timedelta(days=1), time(0), zone)
+        rows = await self.session.scalars(
+            select(AttendanceRecord)
+            .where(
+                AttendanceRecord.workplace_id == workplace.id,
+                AttendanceRecord.clock_in_at >= starts,
+                AttendanceRecord.clock_in_at < ends,
+            )
+            .order_by(AttendanceRecord.clock_in_at, AttendanceRecord.id)
+        )
+        entries = [
+            DayEntry(
+                id=r.id,
+                user_id=r.user_id,
+                clock_in_at=r.clock_in_at,
+                clock_in_local=r.clock_in_at.astimezone(zone).isoformat(),
+                clock_in_offline=r.clock_in_offline,
+                clock_out_at=r.clock_out_at,
+                clock_out_local=r.clock_out_at.astimezone(zone).isoformat() if r.clock_out_at else None,
+                worked_seconds=worked_seconds(r),
+            )
+            for r in rows
+        ]
+        # Aware datetimes in one zone subtract as wall-clock times; UTC gives the real duration.
+        length = ends.astimezone(ZoneInfo("UTC")) - starts.astimezone(ZoneInfo("UTC"))
+        return WorkplaceDay(
+            workplace_id=workplace.id,
+            date=day,
+            timezone=workplace.timezone,
+            starts_at=starts,
+            ends_at=ends,
+            hours=length.total_seconds() / 3600,
+            entries=entries,
+        )
+
+    # -- checks --------------------------------------------------------------------------------
+
+    async def _require_assigned(self, workplace_id: UUID, user_id: UUID) -> None:
+        assigned = await self.session.scalar(
+            select(WorkplaceAssignment.id).where(
+                WorkplaceAssignment.workplace_id == workplace_id,
+                WorkplaceAssignment.user_id == user_id,
+                WorkplaceAssignment.ended_at.is_(None),
+            )
+        )
+        if assigned is None:
+            raise AppError("not_assigned", "You are not assigned to this workplace.", status_code=403)
+
+    @staticmethod
+    def _device_time(occurred_at: datetime | None, received: datetime) -> datetime:
+        """The instant the device reports, checked against the offline window; ``received`` when absent."""
+        if occurred_at is None:
+            return received
+        occurred = require_aware(occurred_at, "occurred_at")
+        require_not_future(occurred, "occurred_at", skew=CLOCK_SKEW)
+        if occurred < received - OFFLINE_WINDOW:
+            raise AppError(
+                "too_old",
+                "occurred_at is older than the offline window.",
+                status_code=422,
+                details={"field": "occurred_at", "window_hours": int(OFFLINE_WINDOW.total_seconds() // 3600)},
+            )
+        return occurred
+
+    @staticmethod
+    def _inside_geofence(workplace: Workplace, latitude: float, longitude: float) -> float:
+        """The distance to the workplace in metres; ``outside_geofence`` (422) beyond its radius (the edge is in)."""
+        distance = distance_m(workplace.latitude, workplace.longitude, latitude, longitude)
+        if distance > workplace.geofence_radius_m:
+            raise AppError(
+                "outside_geofence",
+                f"You are {distance:.0f} m from the workplace; its geofence is {workplace.geofence_radius_m} m.",
+                status_code=422,
+                details={"distance_m": round(distance, 1), "radius_m": workplace.geofence_radius_m},
+            )
+        return distance
+
+    async def _lock_person(self, user_id: UUID) -> None:
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"attendance:{user_id}"}
+        )
+
+    async def _open_record(self, user_id: UUID) -> AttendanceRecord | None:
+        open_record: AttendanceRecord | None = await self.session.scalar(
+            select(AttendanceRecord).where(AttendanceRecord.user_id == user_id, AttendanceRecord.clock_out_at.is_(None))
+        )
+        return open_record
+
+    def _audit(
+        self, actor: CurrentUser, origin: Origin, action: str, attendance: AttendanceRecord, details: dict[str, Any]
+    ) -> None:
+        record(
+            self.session,
+            tenant_id=actor.tenant_id,
+            action=action,
+            actor_user_id=actor.id,
+            origin=origin,
+            target_type="attendance",
+            target_id=attendance.id,
+            details={"workplace_id": str(attendance.workplace_id), **details},
+        )

@@ -1,0 +1,8 @@
+"""The moderation routes, one controller per resource."""
+
+from api.moderation.controllers.admin import ModerationAdminController
+from api.moderation.controllers.cases import CaseController
+from api.moderation.controllers.flags import FlagController
+from api.moderation.controllers.rules import RuleController
+
+__all__ = ["CaseController", "FlagController", "ModerationAdminController", "RuleController"]

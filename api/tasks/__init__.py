@@ -1,0 +1,2 @@
+"""Tasks: assignment with notification, a dependency graph without cycles, photo proof, checklists, comments,
+and time tracking."""

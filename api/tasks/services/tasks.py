@@ -1,0 +1,279 @@
+"""Tasks themselves: create, change, assign (notifying the assignee), move through their statuses, and the
+dependency graph, which never holds a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import any_, literal, select, text
+from uuid_utils.compat import uuid7
+
+from api.errors import AppError
+from api.tasks.schemas import ChecklistItemResponse, TaskDetail, checklist_item_response, task_response
+from api.tasks.services._base import audit_task, require_worker, task_of_tenant
+from api.workplaces.base import FieldService, changes, equal_to, matching, require_aware, require_row, utc_now
+from delivery.notify import Priority, Recipients, notify
+from persistence.models import Attachment, Task, TaskChecklistItem, TaskDependency, User, Workplace
+
+if TYPE_CHECKING:
+    from api.audit import Origin
+    from api.auth.principal import CurrentUser
+    from api.tasks.schemas import StatusChange, TaskCreate, TaskUpdate
+
+# Task priorities to notification priorities: an urgent task is loud, but never "critical" (safety only).
+NOTIFY_PRIORITY: dict[str, Priority] = {"low": "low", "normal": "normal", "high": "high", "urgent": "high"}
+
+
+class TaskService(FieldService[Task]):
+    """The tenant's tasks and their dependency graph.
+
+    Graph changes take a per-tenant advisory lock for the rest of the transaction, so two concurrent
+    edges cannot together close a cycle that neither would alone.
+    """
+
+    class Repo(SQLAlchemyAsyncRepository[Task]):
+        model_type = Task
+
+    repository_type = Repo
+
+    async def page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        assignee_id: UUID | None = None,
+        workplace_id: UUID | None = None,
+        status: str | None = None,
+        priority: str | None = None,
+        label: str | None = None,
+        due_before: datetime | None = None,
+        search: str | None = None,
+    ) -> tuple[Sequence[Task], int]:
+        """One page of tasks, soonest due first (undated last); ``search`` matches the title."""
+        filters: list[Any] = [
+            *equal_to(assignee_id=assignee_id, workplace_id=workplace_id, status=status, priority=priority),
+            *matching(search, "title"),
+        ]
+        if label is not None:
+            filters.append(literal(label) == any_(Task.labels))
+        if due_before is not None:
+            filters.append(Task.due_at < require_aware(due_before, "due_before"))
+        order = [OrderBy("due_at", "asc"), OrderBy("id", "asc")]
+        return await self.page_of(filters, limit=limit, offset=offset, order=order)
+
+    async def detail(self, task: Task) -> TaskDetail:
+        """The task with its dependencies and checklist."""
+        depends_on = await self.session.scalars(
+            select(TaskDependency.depends_on_id)
+            .where(TaskDependency.task_id == task.id)
+            .order_by(TaskDependency.depends_on_id)
+        )
+        items = await self.session.scalars(
+            select(TaskChecklistItem).where(TaskChecklistItem.task_id == task.id).order_by(TaskChecklistItem.position)
+        )
+        checklist: list[ChecklistItemResponse] = [checklist_item_response(i) for i in items]
+        summary = msgspec.structs.asdict(task_response(task))
+        return TaskDetail(**summary, depends_on=list(depends_on.all()), checklist=checklist)
+
+    async def create_task(self, data: TaskCreate, *, actor: CurrentUser, origin: Origin) -> Task:
+        """Add a task with its checklist and dependencies; notify its assignee.
+
+        Raises:
+            AppError: ``not_found`` (404) for an assignee, workplace or dependency not in the tenant;
+                ``naive_datetime`` (422) for ``due_at`` without an offset.
+        """
+        due_at = require_aware(data.due_at, "due_at") if data.due_at is not None else None
+        await self._check_references(data.assignee_id, data.workplace_id)
+        for depends_on_id in set(data.depends_on):
+            await require_row(self.session, Task, depends_on_id, "depends_on")
+        task = await self.create(
+            Task(
+                tenant_id=actor.tenant_id,
+                title=data.title,
+                description=data.description,
+                assignee_id=data.assignee_id,
+                workplace_id=data.workplace_id,
+                created_by=actor.id,
+                due_at=due_at,
+                priority=data.priority,
+                status="todo",
+                labels=sorted(set(data.labels)),
+                requires_photo=data.requires_photo,
+            )
+        )
+        # A new task has no dependants yet, so its edges cannot close a cycle.
+        for depends_on_id in sorted(set(data.depends_on)):
+            self.session.add(TaskDependency(tenant_id=actor.tenant_id, task_id=task.id, depends_on_id=depends_on_id))
+        for position, item in enumerate(data.checklist):
+            self.session.add(
+                TaskChecklistItem(tenant_id=actor.tenant_id, task_id=task.id, position=position, text=item)
+            )
+        await self.session.flush()
+        audit_task(self.session, actor, origin, "task.create", task.id, {"assignee_id": _str(task.assignee_id)})
+        await self._notify_assignee(task, actor)
+        return task
+
+    async def update_task(self, task_id: UUID, data: TaskUpdate, *, actor: CurrentUser, origin: Origin) -> Task:
+        """Change a task; a new assignee is notified. The same checks as on creation."""
+        task = await task_of_tenant(self.session, task_id, lock=True)
+        fields = changes(data)
+        if fields.get("due_at") is not None:
+            fields["due_at"] = require_aware(fields["due_at"], "due_at")
+        await self._check_references(fields.get("assignee_id"), fields.get("workplace_id"))
+        if "labels" in fields:
+            fields["labels"] = sorted(set(fields["labels"]))
+        changed = sorted(name for name, value in fields.items() if getattr(task, name) != value)
+        for name in changed:
+            setattr(task, name, fields[name])
+        task = await self.update(task)
+        if changed:
+            audit_task(self.session, actor, origin, "task.update", task.id, {"fields": changed})
+        if "assignee_id" in changed:
+            await self._notify_assignee(task, actor)
+        return task
+
+    async def change_status(self, task_id: UUID, data: StatusChange, *, actor: CurrentUser, origin: Origin) -> Task:
+        """Move a task to ``data.status``.
+
+        Raises:
+            AppError: ``not_your_task`` (403); for ``done``: ``blocked_by_dependencies`` (409, naming them),
+                ``photo_required`` (409) without an image attachment when the task requires one,
+                ``not_found`` (404) for an attachment not in the tenant.
+        """
+        task = await task_of_tenant(self.session, task_id, lock=True)
+        require_worker(task, actor)
+        if data.status == "done":
+            await self._check_done(task, data.photo_attachment_id)
+            task.completed_at = utc_now()
+            if data.photo_attachment_id is not None:
+                task.photo_attachment_id = data.photo_attachment_id
+        else:
+            task.completed_at = None
+        previous, task.status = task.status, data.status
+        task = await self.update(task)
+        audit_task(self.session, actor, origin, "task.status", task.id, {"from": previous, "to": data.status})
+        return task
+
+    async def add_dependency(self, task_id: UUID, depends_on_id: UUID, *, actor: CurrentUser, origin: Origin) -> Task:
+        """Make ``task_id`` wait for ``depends_on_id``.
+
+        Raises:
+            AppError: ``not_found`` (404) for either task not in the tenant; ``dependency_cycle`` (422)
+                when ``depends_on_id`` is the task itself or already waits for it, directly or not.
+        """
+        await self._lock_graph(actor.tenant_id)
+        task = await task_of_tenant(self.session, task_id, lock=True)
+        await require_row(self.session, Task, depends_on_id, "depends_on_id")
+        if depends_on_id == task.id or await self._reaches(depends_on_id, task.id):
+            raise AppError(
+                "dependency_cycle",
+                "This dependency would make the task wait for itself.",
+                status_code=422,
+                details={"task_id": str(task.id), "depends_on_id": str(depends_on_id)},
+            )
+        exists = await self.session.scalar(
+            select(TaskDependency.id).where(
+                TaskDependency.task_id == task.id, TaskDependency.depends_on_id == depends_on_id
+            )
+        )
+        if exists is None:
+            self.session.add(TaskDependency(tenant_id=actor.tenant_id, task_id=task.id, depends_on_id=depends_on_id))
+            await self.session.flush()
+            audit_task(self.session, actor, origin, "task.depend", task.id, {"depends_on_id": str(depends_on_id)})
+        return task
+
+    async def remove_dependency(
+        self, task_id: UUID, depends_on_id: UUID, *, actor: CurrentUser, origin: Origin
+    ) -> Task:
+        """Stop ``task_id`` waiting for ``depends_on_id`` (``not_found`` when it does not)."""
+        await self._lock_graph(actor.tenant_id)
+        task = await task_of_tenant(self.session, task_id, lock=True)
+        edge = await self.session.scalar(
+            select(TaskDependency).where(
+                TaskDependency.task_id == task.id, TaskDependency.depends_on_id == depends_on_id
+            )
+        )
+        if edge is None:
+            raise AppError("not_found", "The task does not depend on that one.", status_code=404)
+        await self.session.delete(edge)
+        await self.session.flush()
+        audit_task(self.session, actor, origin, "task.undepend", task.id, {"depends_on_id": str(depends_on_id)})
+        return task
+
+    # -- rules ---------------------------------------------------------------------------------
+
+    async def _check_references(self, assignee_id: UUID | None, workplace_id: UUID | None) -> None:
+        if assignee_id is not None:
+            await require_row(self.session, User, assignee_id, "assignee_id", status="active")
+        if workplace_id is not None:
+            await require_row(self.session, Workplace, workplace_id, "workplace_id")
+
+    async def _check_done(self, task: Task, photo_attachment_id: UUID | None) -> None:
+        waiting = await self.session.scalars(
+            select(Task.id)
+            .join(TaskDependency, TaskDependency.depends_on_id == Task.id)
+            .where(TaskDependency.task_id == task.id, Task.status != "done")
+            .order_by(Task.id)
+        )
+        blocking = [str(i) for i in waiting]
+        if blocking:
+            raise AppError(
+                "blocked_by_dependencies",
+                "Tasks this one depends on are not done yet.",
+                status_code=409,
+                details={"task_ids": blocking},
+            )
+        if not task.requires_photo:
+            return
+        if photo_attachment_id is None:
+            raise AppError("photo_required", "This task needs a photo as proof before it is done.", status_code=409)
+        attachment: Attachment = await require_row(self.session, Attachment, photo_attachment_id, "photo_attachment_id")
+        if not attachment.content_type.startswith("image/"):
+            raise AppError(
+                "photo_required",
+                "The proof must be an image.",
+                status_code=409,
+                details={"content_type": attachment.content_type},
+            )
+
+    async def _reaches(self, start_id: UUID, target_id: UUID) -> bool:
+        """Whether ``start_id`` depends on ``target_id``, directly or through other tasks."""
+        reached = select(TaskDependency.depends_on_id.label("id")).where(TaskDependency.task_id == start_id)
+        walk = reached.cte(recursive=True)
+        walk = walk.union(select(TaskDependency.depends_on_id).join(walk, TaskDependency.task_id == walk.c.id))
+        hit = await self.session.scalar(select(walk.c.id).where(walk.c.id == target_id).limit(1))
+        return hit is not None
+
+    async def _lock_graph(self, tenant_id: UUID) -> None:
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"task-graph:{tenant_id}"}
+        )
+
+    async def _notify_assignee(self, task: Task, actor: CurrentUser) -> None:
+        """Tell the assignee, in this transaction; nobody is told about a task they gave themselves."""
+        if task.assignee_id is None or task.assignee_id == actor.id:
+            return
+        due = f" Due {task.due_at.isoformat()}." if task.due_at else ""
+        await notify(
+            self.session,
+            tenant_id=actor.tenant_id,
+            recipients=Recipients(users=[task.assignee_id]),
+            category="task",
+            title=f"New task: {task.title}"[:200],
+            body=f"{task.description[:3800]}{due}".strip(),
+            priority=NOTIFY_PRIORITY[task.priority],
+            link=f"/tasks/{task.id}",
+            data={"task_id": str(task.id)},
+            # Each assignment is its own event: reassigning later notifies again.
+            idempotency_key=f"task.assigned:{task.id}:{task.assignee_id}:{uuid7()}",
+        )
+
+
+def _str(value: UUID | None) -> str | None:
+    return None if value is None else str(value)

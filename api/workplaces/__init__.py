@@ -1,0 +1,1 @@
+"""Workplaces: stores and sites, their geofences and time zones, and who is assigned to each."""

@@ -1,0 +1,72 @@
+"""What the field operations services share: the identity services' base, time checks and tenant lookups.
+
+Each service is built per request on the request's session, which runs as the caller's tenant:
+row-level security hides every other tenant's rows, so an id of another tenant is simply not found.
+Foreign keys are not enough for ids in a body: Postgres checks them past row-level security, so
+every referenced id is first looked up here, as the tenant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy import select
+
+from api.errors import AppError
+from api.identity.services._base import IdentityService, changes, equal_to, matching
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+__all__ = ["FieldService", "changes", "equal_to", "matching", "require_aware", "require_row", "utc_now"]
+
+FieldService = IdentityService
+"""Per-request session, exact page totals and row locks: the same base as the identity services."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    """``value`` in UTC; ``naive_datetime`` (422) when it carries no offset, since its instant is unknown.
+
+    Example: ``2026-03-29T09:00:00+02:00`` gives ``2026-03-29T07:00:00+00:00``.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise AppError(
+            "naive_datetime",
+            f"{field} needs a time zone offset, e.g. 2026-03-29T09:00:00+02:00.",
+            status_code=422,
+            details={"field": field},
+        )
+    return value.astimezone(UTC)
+
+
+def require_not_future(value: datetime, field: str, *, skew: timedelta) -> None:
+    """``in_future`` (422) when ``value`` is later than now by more than a device clock's ``skew``."""
+    if value > utc_now() + skew:
+        raise AppError(
+            "in_future",
+            f"{field} is in the future.",
+            status_code=422,
+            details={"field": field, "allowed_skew_seconds": int(skew.total_seconds())},
+        )
+
+
+async def require_row(session: AsyncSession, model: Any, item_id: UUID, field: str, **conditions: Any) -> Any:
+    """The row ``item_id`` of ``model`` in the caller's tenant, else ``not_found`` (404) naming ``field``.
+
+    ``conditions`` are further equalities the row must meet (``status="active"``).
+    """
+    statement = select(model).where(model.id == item_id)
+    for name, value in conditions.items():
+        statement = statement.where(getattr(model, name) == value)
+    row = await session.scalar(statement)
+    if row is None:
+        raise AppError(
+            "not_found", f"No {field.removesuffix('_id')} with this id.", status_code=404, details={"field": field}
+        )
+    return row

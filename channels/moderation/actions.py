@@ -1,0 +1,244 @@
+"""Moderators' actions on a case: each needs a reason, is recorded with the content as it was, audited,
+and takes effect for everyone once its transaction commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select, update
+
+from channels.errors import ChatError
+from channels.events import lock_conversation
+from channels.messages import erase_message
+from channels.moderation.cases import OPEN_STATUSES, CaseQueue, ModerationContext, close_flags, publish_case
+from channels.moderation.views import ActionView
+from channels.moderation.visibility import set_state
+from delivery.notify import notify
+from delivery.recipients import Recipients
+from persistence.models import (
+    Message,
+    MessageModeration,
+    ModerationAction,
+    ModerationAppeal,
+    ModerationMute,
+    ModerationRule,
+    ModerationSettings,
+    User,
+)
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from persistence.models import ModerationCase
+
+MuteScope = Literal["conversation", "tenant"]
+MAX_REASON = 1000
+MAX_MUTE = timedelta(days=365)
+# Actions that decide a case; the others (warn, mute, suspend, restore) may follow a decision.
+CLOSING = {
+    "dismiss": "dismissed",
+    "hide": "resolved",
+    "delete": "resolved",
+    "approve": "resolved",
+    "reject": "resolved",
+}
+NEEDS_MESSAGE = frozenset({"hide", "restore", "delete", "approve", "reject"})
+
+
+class Enforcement:
+    """Acts on cases as one moderator, inside the caller's transaction."""
+
+    def __init__(self, ctx: ModerationContext) -> None:
+        self.ctx = ctx
+        self.session = ctx.session
+        self.queue = CaseQueue(ctx)
+        self.suspended: list[UUID] = []
+        """Users suspended by this unit of work: the caller revokes their sessions and closes their sockets."""
+
+    async def act(
+        self,
+        case_id: UUID,
+        kind: str,
+        *,
+        reason: str,
+        mute_minutes: int | None = None,
+        mute_scope: MuteScope = "conversation",
+    ) -> ActionView:
+        """Take one action on a case.
+
+        Raises:
+            ChatError: ``invalid_message`` (no reason, bad duration, an action that does not fit the
+                case); ``not_found`` (another tenant's case, out of scope); ``claimed`` (another
+                moderator holds it); ``forbidden`` (an appeal of one's own action).
+        """
+        reason = reason.strip()
+        if not 0 < len(reason) <= MAX_REASON:
+            raise ChatError("invalid_message", f"Every action needs a reason of 1 to {MAX_REASON} characters.")
+        case = await self.queue.get(case_id, lock=True)
+        if case.excluded_moderator_id == self.ctx.actor_id:
+            raise ChatError("forbidden", "An appeal goes to a different moderator.")
+        if case.status in OPEN_STATUSES and case.claimed_by not in (None, self.ctx.actor_id):
+            raise ChatError("claimed", "Another moderator is working on this case.")
+        if kind in CLOSING and case.status not in OPEN_STATUSES:
+            raise ChatError("conflict", "The case is closed already.")
+        if kind in ("uphold", "overturn") and case.appeal_id is None:
+            raise ChatError("invalid_message", "Only an appeal is upheld or overturned.")
+        if kind in ("approve", "reject") and not case.held:
+            raise ChatError("invalid_message", "Only a held message is approved or rejected.")
+        message = await self.session.get(Message, case.message_id) if case.message_id else None
+        if kind in NEEDS_MESSAGE and (message is None or message.deleted_at is not None):
+            raise ChatError("invalid_message", "The case has no message left to act on.")
+        action = ModerationAction(
+            tenant_id=self.ctx.tenant_id,
+            case_id=case.id,
+            kind=kind,
+            moderator_id=self.ctx.actor_id,
+            target_user_id=case.author_id,
+            message_id=case.message_id,
+            conversation_id=case.conversation_id,
+            reason=reason,
+            content=message.body if message is not None else case.content,
+            details={},
+        )
+        self.session.add(action)
+        await self.session.flush()
+        await self._apply(case, action, message, mute_minutes=mute_minutes, mute_scope=mute_scope)
+        if kind in CLOSING or kind in ("uphold", "overturn"):
+            await self._close(case, CLOSING.get(kind, "resolved"), kind)
+        elif case.status == "open":
+            case.status, case.claimed_by = "in_review", self.ctx.actor_id
+        await self.session.flush()
+        publish_case(self.ctx, case, opened=False)
+        self.ctx.audit(
+            f"moderation.{kind}",
+            target_type="moderation_case",
+            target_id=case.id,
+            details={
+                "action_id": str(action.id),
+                "reason": reason,
+                "content": action.content,
+                "author_id": str(case.author_id) if case.author_id else None,
+                "message_id": str(case.message_id) if case.message_id else None,
+                **{k: str(v) for k, v in action.details.items()},
+            },
+        )
+        return ActionView.of(action)
+
+    async def _apply(
+        self,
+        case: ModerationCase,
+        action: ModerationAction,
+        message: Message | None,
+        *,
+        mute_minutes: int | None,
+        mute_scope: MuteScope,
+    ) -> None:
+        kind, actor = action.kind, self.ctx.actor_id
+        effects = self.ctx.effects
+        if kind in ("hide", "restore", "approve") and message is not None:
+            await set_state(self.session, effects, message, "hidden" if kind == "hide" else None, actor_id=actor)
+        elif kind in ("delete", "reject") and message is not None:
+            conversation = await lock_conversation(self.session, message.conversation_id)
+            await erase_message(self.session, effects, conversation, message, actor_id=actor)
+        elif kind == "dismiss":
+            if message is not None and case.held:
+                await set_state(self.session, effects, message, None, actor_id=actor)
+            if case.rule_ids:
+                await self.session.execute(
+                    update(ModerationRule)
+                    .where(ModerationRule.id.in_(case.rule_ids))
+                    .values(dismissed_count=ModerationRule.dismissed_count + 1)
+                )
+        elif kind == "warn":
+            await self._tell_author(case, action, "A moderator warned you", action.reason)
+        elif kind == "mute":
+            if mute_minutes is None or not 0 < mute_minutes <= MAX_MUTE.total_seconds() // 60:
+                raise ChatError("invalid_message", "A mute lasts 1 minute to 365 days (mute_minutes).")
+            if case.author_id is None:
+                raise ChatError("invalid_message", "The case has no author to mute.")
+            action.expires_at = datetime.now(UTC) + timedelta(minutes=mute_minutes)
+            action.details = {"scope": mute_scope}
+            self.session.add(
+                ModerationMute(
+                    tenant_id=self.ctx.tenant_id,
+                    user_id=case.author_id,
+                    conversation_id=case.conversation_id if mute_scope == "conversation" else None,
+                    action_id=action.id,
+                    expires_at=action.expires_at,
+                )
+            )
+            await self._tell_author(case, action, "A moderator muted you", action.reason)
+        elif kind == "suspend":
+            author = await self.session.get(User, case.author_id) if case.author_id else None
+            if author is None:
+                raise ChatError("invalid_message", "The case has no author to suspend.")
+            author.status = "disabled"
+            self.suspended.append(author.id)
+        elif kind == "overturn":
+            await self._overturn(case)
+        if case.appeal_id is not None and kind in ("uphold", "overturn"):
+            appeal = await self.session.get(ModerationAppeal, case.appeal_id)
+            if appeal is not None:
+                appeal.status = "upheld" if kind == "uphold" else "overturned"
+
+    async def _overturn(self, case: ModerationCase) -> None:
+        """Undo the appealed action: show the message again, lift the mute, or re-enable the account."""
+        appeal = await self.session.get(ModerationAppeal, case.appeal_id)
+        original = await self.session.get(ModerationAction, appeal.action_id) if appeal else None
+        if original is None:
+            return
+        if original.kind == "hide" and original.message_id is not None:
+            message = await self.session.get(Message, original.message_id)
+            hidden = await self.session.scalar(
+                select(MessageModeration.id).where(MessageModeration.message_id == original.message_id)
+            )
+            if message is not None and hidden is not None:
+                await set_state(self.session, self.ctx.effects, message, None, actor_id=self.ctx.actor_id)
+        elif original.kind == "mute":
+            await self.session.execute(
+                update(ModerationMute)
+                .where(ModerationMute.action_id == original.id)
+                .values(lifted_at=datetime.now(UTC))
+            )
+        elif original.kind == "suspend" and original.target_user_id is not None:
+            user = await self.session.get(User, original.target_user_id)
+            if user is not None:
+                user.status = "active"
+
+    async def _close(self, case: ModerationCase, status: str, kind: str) -> None:
+        case.status, case.resolution = status, kind
+        case.closed_by, case.closed_at = self.ctx.actor_id, datetime.now(UTC)
+        reporters = await close_flags(self.session, case)
+        if not reporters:
+            return
+        reveal = await self.session.scalar(select(ModerationSettings.reveal_moderator))
+        who = ""
+        if reveal:
+            moderator = await self.session.get(User, self.ctx.actor_id)
+            who = f" by {moderator.name}" if moderator else ""
+        outcome = "no action was needed" if status == "dismissed" else "action was taken"
+        await notify(
+            self.session,
+            tenant_id=self.ctx.tenant_id,
+            recipients=Recipients(users=reporters),
+            category="system",
+            title="Your report was reviewed",
+            body=f"Thank you for your report. It was reviewed{who} and {outcome}.",
+            data={"case_id": str(case.id), "outcome": status},
+            idempotency_key=f"moderation-case-closed:{case.id}",
+        )
+
+    async def _tell_author(self, case: ModerationCase, action: ModerationAction, title: str, reason: str) -> None:
+        if case.author_id is None:
+            return
+        await notify(
+            self.session,
+            tenant_id=self.ctx.tenant_id,
+            recipients=Recipients(users=[case.author_id]),
+            category="system",
+            title=title,
+            body=f"Reason: {reason}. You can appeal this decision once.",
+            data={"action_id": str(action.id), "case_id": str(case.id)},
+            idempotency_key=f"moderation-action:{action.id}",
+        )
