@@ -92,6 +92,11 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Raised by middleware inside this one (a refused sign-in, say): Litestar answers it
+            # outside, so take the status it will send from the exception.
+            status = getattr(exc, "status_code", 500)
+            raise
         finally:
             _access.info(
                 "%s %s %s",

@@ -37,6 +37,7 @@ from persistence.models import (
     Message,
     MessageEdit,
     Reaction,
+    Task,
 )
 
 if TYPE_CHECKING:
@@ -149,7 +150,12 @@ async def _sweep_batch(
     report = SweepReport()
     keys: list[str] = []
     orphans = await _delete_attachments(
-        session, Attachment.message_id.is_(None), Attachment.created_at < now - orphan_after, batch=batch
+        session,
+        Attachment.message_id.is_(None),
+        Attachment.created_at < now - orphan_after,
+        # A task's proof photo is an upload no message shares; it is kept while the task points at it.
+        ~exists().where(Task.photo_attachment_id == Attachment.id),
+        batch=batch,
     )
     report.uploads_expired = len(orphans)
     keys += orphans

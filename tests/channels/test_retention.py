@@ -15,7 +15,7 @@ from channels.retention import RetentionPeriods, set_policy, sweep_tenant
 from channels.storage import LocalFileStorage
 from delivery.worker import Worker
 from persistence.jobs import ClaimedJob
-from persistence.models import Attachment, AuditEvent, ConversationEvent, Job, Message
+from persistence.models import Attachment, AuditEvent, ConversationEvent, Job, Message, Task
 from tests.channels.chat import channel, say
 from tests.channels.files import attachment_row, png, stored_files, upload
 from tests.kit import TenantKit
@@ -196,6 +196,20 @@ async def test_shared_files_are_not_expired_as_unshared_uploads(
 
     await sweep_tenant(db=runtime.db, storage=storage, tenant_id=tenant.id)
 
+    assert await attachment_row(runtime, tenant.id, photo.id) is not None
+
+
+async def test_a_tasks_proof_photo_is_not_expired_as_an_unshared_upload(
+    runtime: Runtime, tenant: TenantKit, storage: LocalFileStorage
+) -> None:
+    photo = await upload(runtime, storage, tenant, "staff", png(1, 1), "proof.png")
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        session.add(Task(tenant_id=tenant.id, title="Photograph the endcap", photo_attachment_id=photo.id))
+    await backdate_upload(runtime, tenant, photo.id, datetime.now(UTC) - timedelta(days=3))
+
+    report = await sweep_tenant(db=runtime.db, storage=storage, tenant_id=tenant.id)
+
+    assert report.uploads_expired == 0
     assert await attachment_row(runtime, tenant.id, photo.id) is not None
 
 
