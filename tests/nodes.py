@@ -25,20 +25,22 @@ ROOT = Path(__file__).resolve().parents[1]
 class AppNode:
     """``fieldhub serve`` as a separate process on a free port (a second node beside the test client's app)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, env: dict[str, str] | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        env = {
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
             **os.environ,
             "FIELDHUB_DATABASE_URL": settings.database_url or "",
             "FIELDHUB_REDIS_URL": settings.redis_url or "",
             "FIELDHUB_SECRET_KEY": settings.secret_key or "",
             "FIELDHUB_DATA_DIR": settings.data_dir,
             "FIELDHUB_LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)], env=env, cwd=ROOT
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)], env=environment, cwd=ROOT
         )
 
     async def ready(self) -> None:
@@ -46,7 +48,7 @@ class AppNode:
             while True:
                 assert self.process.poll() is None, "the node exited"
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"http://127.0.0.1:{self.port}/health/ready")).status_code == 200:
+                    if (await client.get(f"{self.url}/health/ready")).status_code == 200:
                         return
                 await asyncio.sleep(0.1)
 

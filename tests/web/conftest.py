@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from tests.kit import PASSWORD, TenantKit
+from tests.nodes import AppNode
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -63,48 +58,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-class WebApp:
-    """``fieldhub serve`` on a free port, its origin allowed for cookie-authenticated requests."""
-
-    def __init__(self, settings: Settings) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "FIELDHUB_DATABASE_URL": settings.database_url or "",
-            "FIELDHUB_REDIS_URL": settings.redis_url or "",
-            "FIELDHUB_SECRET_KEY": settings.secret_key or "",
-            "FIELDHUB_DATA_DIR": settings.data_dir,
-            "FIELDHUB_LOG_LEVEL": "WARNING",
-            "FIELDHUB_PUBLIC_URL": self.url,
-            "FIELDHUB_ALLOWED_ORIGINS": self.url,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)], env=env, cwd=ROOT
-        )
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient() as client, asyncio.timeout(30):
-            while True:
-                assert self.process.poll() is None, "the app exited"
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/health/ready")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture(scope="session")
-async def web_app(settings: Settings, chromium_path: str) -> AsyncIterator[WebApp]:
-    app = WebApp(settings)
+async def web_app(settings: Settings, chromium_path: str) -> AsyncIterator[AppNode]:
+    """``fieldhub serve`` on a free port (it allows its own origin for cookie-authenticated requests)."""
+    app = AppNode(settings)
     try:
         await app.ready()
         yield app
@@ -132,7 +89,7 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-async def login(browser: Browser, web_app: WebApp, tenant: TenantKit) -> AsyncIterator[Login]:
+async def login(browser: Browser, web_app: AppNode, tenant: TenantKit) -> AsyncIterator[Login]:
     """``await login(role, width=1280)``: a new browser context signed in as that user of the tenant.
 
     Page errors fail the test: a client that throws is broken even if the screen looks right.

@@ -16,7 +16,8 @@ from tests.kit import TenantKit
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-    from tests.web.conftest import Login, WebApp
+    from tests.nodes import AppNode
+    from tests.web.conftest import Login
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -174,7 +175,7 @@ async def test_a_mention_reaches_the_inbox_live(
 
 
 async def test_wrong_password_is_said_plainly_and_the_page_is_locked_down(
-    browser: Any, web_app: WebApp, tenant: TenantKit
+    browser: Any, web_app: AppNode, tenant: TenantKit
 ) -> None:
     from playwright.async_api import expect
 
