@@ -152,4 +152,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_request_body_bytes,
         state=State({"runtime": runtime, "hub": hub}),
         debug=False,
+        # Logging is ours (api/logs.py): JSON lines at FIELDHUB_LOG_LEVEL, not Litestar's defaults.
+        logging_config=None,
     )

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from bench.nodes import BenchNode
+from bench.nodes import BenchNode, forget_bench_keys
 
 SETTLE_S = 2.0
 DRAIN_S = 2.0
@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             process.wait()
         for node in nodes:
             node.stop()
+        forget_bench_keys(args.redis)
     sent: list[int] = sent_report["sent"]
     histogram: dict[int, int] = {}
     lost = duplicates = delivered = 0

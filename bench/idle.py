@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from bench.nodes import BenchNode
+from bench.nodes import BenchNode, forget_bench_keys
 
 SETTLE_S = 3.0
 
@@ -42,6 +42,7 @@ def main() -> None:
             receiver.kill()
             receiver.wait()
         node.stop()
+        forget_bench_keys(args.redis)
     print(
         json.dumps(
             {

@@ -98,6 +98,19 @@ class BenchNode:
                 self.process.wait()
 
 
+def forget_bench_keys(redis_url: str) -> None:
+    """Delete the bench namespace's keys (presence, last seen: kept 90 days otherwise) from Redis."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match="t:bench:*", count=1_000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
+
+
 def _tree(pid: int) -> list[int]:
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")

@@ -44,44 +44,46 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
-# How many of the latest live seqs a socket remembers exactly per topic. A gap among them (an event
-# published out of order, or lost while Redis was away) is filled by a later replay; older ones
-# are assumed delivered, which bounds the memory a long-lived socket spends on this.
-_EXACT_WINDOW = 1024
+# Gaps wider than this in the live stream are not tracked one by one: a jump that large means the
+# socket missed more than a replay can bring back (``max_replay``), and the client refetches.
+_MAX_TRACKED_GAP = 1024
 
 
 class _Cursor:
-    """Seq bookkeeping of one topic on one socket: live range delivered, the exact recent seqs, and
-    the dedupe floor."""
+    """Seq bookkeeping of one topic on one socket: the live range delivered, the seqs missing inside
+    it (events published out of order, or lost while Redis was away), and the dedupe floor.
 
-    __slots__ = ("first", "floor", "high", "recent", "recent_order")
+    Tracking what is missing rather than what arrived keeps a busy socket's cost near zero: the
+    set is empty unless events really arrived out of order.
+    """
 
-    def __init__(self, first: int | None = None, high: int | None = None) -> None:
-        self.first = first
-        self.high = high
+    __slots__ = ("first", "floor", "gaps", "high")
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.high: int | None = None
         self.floor: int | None = None
-        self.recent: set[int] = set()
-        self.recent_order: deque[int] = deque()
+        self.gaps: set[int] = set()
 
     def saw(self, seq: int) -> None:
-        """Record ``seq`` as delivered live."""
-        if self.first is None:
-            self.first = seq
-        if self.high is None or seq > self.high:
+        """Record ``seq`` as delivered."""
+        if self.high is None or self.first is None:
+            self.first = self.high = seq
+        elif seq > self.high:
+            if seq - self.high - 1 <= _MAX_TRACKED_GAP:
+                self.gaps.update(range(self.high + 1, seq))
             self.high = seq
-        self.recent.add(seq)
-        self.recent_order.append(seq)
-        while len(self.recent_order) > _EXACT_WINDOW:
-            self.recent.discard(self.recent_order.popleft())
+        elif seq < self.first:
+            self.gaps.update(range(seq + 1, min(self.first, seq + 1 + _MAX_TRACKED_GAP)))
+            self.first = seq
+        else:
+            self.gaps.discard(seq)
 
     def delivered(self, seq: int) -> bool:
-        """Whether ``seq`` already reached the client live (exactly for recent seqs)."""
-        if seq in self.recent:
-            return True
-        if self.first is None or self.high is None or not self.first <= seq <= self.high:
+        """Whether ``seq`` already reached the client."""
+        if self.first is None or self.high is None:
             return False
-        # Inside the live range but not among the recent seqs: older than the window, so assumed sent.
-        return len(self.recent_order) >= _EXACT_WINDOW and seq < min(self.recent_order)
+        return self.first <= seq <= self.high and seq not in self.gaps
 
 
 class Connection:
@@ -184,7 +186,7 @@ class Connection:
             return
         if seq is not None:
             cursor = self._cursors.setdefault(topic, _Cursor())
-            if (cursor.floor is not None and seq <= cursor.floor) or seq in cursor.recent:
+            if (cursor.floor is not None and seq <= cursor.floor) or cursor.delivered(seq):
                 return  # already sent, by the replay that set the floor or live
             cursor.saw(seq)
         self.send(text)
