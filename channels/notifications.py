@@ -51,6 +51,11 @@ class MentionNotifier:
         message reaches the members whose level is ``all``. Level ``none``, the author, and anyone
         reading the conversation at this moment are left out.
         """
+        if not (message.mentions or message.mention_channel or message.mention_here) and conversation.kind not in (
+            "direct",
+            "group",
+        ):
+            return []  # the common case in channels: nobody to tell, no query spent on the members
         members = {
             m.user_id: m
             for m in await session.scalars(
