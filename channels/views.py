@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,11 @@ NotifyLevel = Literal["all", "mentions", "none"]
 
 class View(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Base of every view: fields left at their default are not sent."""
+
+    @classmethod
+    def from_row(cls, row: object) -> Self:
+        """The view of a model row whose attributes carry every field under the same name (validated)."""
+        return msgspec.convert(row, cls, from_attributes=True)
 
 
 class ReactionCount(View, kw_only=True):

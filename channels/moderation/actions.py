@@ -123,7 +123,7 @@ class Enforcement:
                 **{k: str(v) for k, v in action.details.items()},
             },
         )
-        return ActionView.of(action)
+        return ActionView.from_row(action)
 
     async def _apply(
         self,

@@ -78,4 +78,4 @@ async def appeal(ctx: ModerationContext, action_id: UUID, statement: str) -> App
         target_id=action.id,
         details={"appeal_id": str(appeal_id), "case_id": str(case.id), "statement": statement},
     )
-    return AppealView.of(record)
+    return AppealView.from_row(record)

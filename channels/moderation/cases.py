@@ -98,7 +98,7 @@ def priority_of(reasons: list[str], flag_count: int) -> int:
 
 def publish_case(ctx: ModerationContext, case: ModerationCase, *, opened: bool) -> None:
     """Send the case to every moderator's screen once the transaction commits."""
-    event = CaseEvent(kind="case.opened" if opened else "case.updated", case=CaseView.of(case))
+    event = CaseEvent(kind="case.opened" if opened else "case.updated", case=CaseView.from_row(case))
     ctx.effects.publish(Outgoing(topic=moderation_topic(ctx.tenant_id), seq=None, payload=msgspec.json.encode(event)))
 
 
@@ -206,7 +206,7 @@ class CaseQueue:
             .limit(max(1, min(limit, MAX_PAGE)))
             .offset(offset)
         )
-        return [CaseView.of(c) for c in rows]
+        return [CaseView.from_row(c) for c in rows]
 
     async def get(self, case_id: UUID, *, lock: bool = False) -> ModerationCase:
         """A case of this tenant within the moderator's scope.
@@ -278,19 +278,19 @@ class CaseQueue:
                 .order_by(ModerationCase.created_at.desc())
                 .limit(20)
             )
-            author_cases = [CaseView.of(c) for c in rows_cases]
+            author_cases = [CaseView.from_row(c) for c in rows_cases]
         actions = await self.session.scalars(
             select(ModerationAction).where(ModerationAction.case_id == case.id).order_by(ModerationAction.created_at)
         )
         return CaseDetail(
-            case=CaseView.of(case),
+            case=CaseView.from_row(case),
             flags=[
                 FlagNote(reporter_id=f.reporter_id, reason=f.reason, note=f.note, created_at=f.created_at)
                 for f in flags
             ],
             context=context,
             author_cases=author_cases,
-            actions=[ActionView.of(a) for a in actions],
+            actions=[ActionView.from_row(a) for a in actions],
         )
 
     async def _in_scope(self, statement: Select[tuple[ModerationCase]]) -> Select[tuple[ModerationCase]]:

@@ -98,4 +98,4 @@ async def flag_item(
         target_id=message_id or attachment_id,
         details={"case_id": str(case.id), "reason": reason, "note": note, "content": content},
     )
-    return CaseView.of(case)
+    return CaseView.from_row(case)

@@ -52,7 +52,7 @@ class Rulebook:
 
     async def list(self) -> list[RuleView]:
         rows = await self.session.scalars(select(ModerationRule).order_by(ModerationRule.created_at))
-        return [RuleView.of(r) for r in rows]
+        return [RuleView.from_row(r) for r in rows]
 
     async def create(self, fields: dict[str, Any]) -> RuleView:
         rule = ModerationRule(tenant_id=self.ctx.tenant_id, created_by=self.ctx.actor_id, enabled=True, terms=[])
@@ -63,7 +63,7 @@ class Rulebook:
         self.session.add(rule)
         await self.session.flush()
         await self._changed("moderation.rule.create", rule)
-        return RuleView.of(rule)
+        return RuleView.from_row(rule)
 
     async def update(self, rule_id: UUID, fields: dict[str, Any]) -> RuleView:
         rule = await self._get(rule_id)
@@ -73,7 +73,7 @@ class Rulebook:
         validate_rule(spec_of(rule))
         await self.session.flush()
         await self._changed("moderation.rule.update", rule)
-        return RuleView.of(rule)
+        return RuleView.from_row(rule)
 
     async def remove(self, rule_id: UUID) -> None:
         rule = await self._get(rule_id)

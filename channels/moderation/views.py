@@ -9,7 +9,6 @@ from uuid import UUID
 import msgspec
 
 from channels.views import MessageView, View
-from persistence.models import ModerationAction, ModerationAppeal, ModerationCase, ModerationRule
 
 FlagReason = Literal["spam", "harassment", "hate", "sexual", "violence", "private_data", "safety", "other"]
 FLAG_REASONS: tuple[str, ...] = FlagReason.__args__  # type: ignore[attr-defined]
@@ -42,30 +41,6 @@ class CaseView(View, kw_only=True):
     closed_at: datetime | None = None
     resolution: str | None = None
     appeal_id: UUID | None = None
-
-    @classmethod
-    def of(cls, case: ModerationCase) -> CaseView:
-        return cls(
-            id=case.id,
-            source=case.source,
-            status=case.status,  # type: ignore[arg-type]
-            priority=case.priority,
-            flag_count=case.flag_count,
-            reasons=list(case.reasons or []),
-            created_at=case.created_at,
-            message_id=case.message_id,
-            attachment_id=case.attachment_id,
-            conversation_id=case.conversation_id,
-            author_id=case.author_id,
-            rule_ids=list(case.rule_ids or []),
-            content=case.content,
-            held=case.held,
-            claimed_by=case.claimed_by,
-            closed_by=case.closed_by,
-            closed_at=case.closed_at,
-            resolution=case.resolution,
-            appeal_id=case.appeal_id,
-        )
 
 
 class FlagNote(View, kw_only=True):
@@ -106,21 +81,6 @@ class ActionView(View, kw_only=True):
     conversation_id: UUID | None = None
     expires_at: datetime | None = None
 
-    @classmethod
-    def of(cls, action: ModerationAction) -> ActionView:
-        return cls(
-            id=action.id,
-            kind=action.kind,
-            reason=action.reason,
-            created_at=action.created_at,
-            case_id=action.case_id,
-            moderator_id=action.moderator_id,
-            target_user_id=action.target_user_id,
-            message_id=action.message_id,
-            conversation_id=action.conversation_id,
-            expires_at=action.expires_at,
-        )
-
 
 class AppealView(View, kw_only=True):
     id: UUID
@@ -129,17 +89,6 @@ class AppealView(View, kw_only=True):
     statement: str
     status: str
     created_at: datetime
-
-    @classmethod
-    def of(cls, appeal: ModerationAppeal) -> AppealView:
-        return cls(
-            id=appeal.id,
-            action_id=appeal.action_id,
-            appellant_id=appeal.appellant_id,
-            statement=appeal.statement,
-            status=appeal.status,
-            created_at=appeal.created_at,
-        )
 
 
 class RuleView(View, kw_only=True):
@@ -153,21 +102,6 @@ class RuleView(View, kw_only=True):
     terms: list[str] = msgspec.field(default_factory=list)
     pattern: str | None = None
     threshold: int | None = None
-
-    @classmethod
-    def of(cls, rule: ModerationRule) -> RuleView:
-        return cls(
-            id=rule.id,
-            name=rule.name,
-            kind=rule.kind,
-            action=rule.action,
-            enabled=rule.enabled,
-            fired_count=rule.fired_count,
-            dismissed_count=rule.dismissed_count,
-            terms=list(rule.terms or []),
-            pattern=rule.pattern,
-            threshold=rule.threshold,
-        )
 
 
 def moderation_topic(tenant_id: UUID | str) -> str:

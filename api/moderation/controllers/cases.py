@@ -60,13 +60,13 @@ class CaseController(Controller):
 
     @post("/{case_id:uuid}/claim", operation_id="ClaimCase", status_code=200)
     async def claim(self, case_id: CaseId, moderation: ModerationDep, runtime: RuntimeDep) -> CaseView:
-        case = CaseView.of(await CaseQueue(moderation).claim(case_id))
+        case = CaseView.from_row(await CaseQueue(moderation).claim(case_id))
         await commit_and_publish(runtime, moderation)
         return case
 
     @post("/{case_id:uuid}/release", operation_id="ReleaseCase", status_code=200)
     async def release(self, case_id: CaseId, moderation: ModerationDep, runtime: RuntimeDep) -> CaseView:
-        case = CaseView.of(await CaseQueue(moderation).release(case_id))
+        case = CaseView.from_row(await CaseQueue(moderation).release(case_id))
         await commit_and_publish(runtime, moderation)
         return case
 
