@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import importlib.resources
 from pathlib import PurePosixPath
 from typing import Annotated, Final
@@ -47,8 +49,10 @@ def content_type_of(name: str) -> str | None:
     return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower())
 
 
+@functools.lru_cache(maxsize=256)
 def read_static(relative: str) -> bytes:
-    """The bytes of ``relative`` under the static folder.
+    """The bytes of ``relative`` under the static folder (kept in memory: the client's files do not
+    change while a process runs). Blocking on first read: call it through :func:`static_bytes`.
 
     Raises:
         NotFoundException: for an unknown kind of file, a path leaving the folder (``..``, absolute,
@@ -63,6 +67,11 @@ def read_static(relative: str) -> bytes:
     return resource.read_bytes()
 
 
+async def static_bytes(relative: str) -> bytes:
+    """:func:`read_static` off the event loop."""
+    return await asyncio.to_thread(read_static, relative)
+
+
 class WebController(Controller):
     """The single-page client: everything under it is public; the API it calls checks the session."""
 
@@ -73,7 +82,7 @@ class WebController(Controller):
     @get("/", operation_id="WebClient", exclude_from_auth=True)
     async def index(self) -> Response[bytes]:
         """The page that boots the client."""
-        return Response(read_static("index.html"), media_type=CONTENT_TYPES[".html"], headers=SECURITY_HEADERS)
+        return Response(await static_bytes("index.html"), media_type=CONTENT_TYPES[".html"], headers=SECURITY_HEADERS)
 
     @get("/static/{file_path:path}", operation_id="WebClientFile", exclude_from_auth=True)
     async def static_file(self, file_path: StaticPath) -> Response[bytes]:
@@ -81,4 +90,4 @@ class WebController(Controller):
         media_type = content_type_of(file_path)
         if media_type is None:
             raise NotFoundException("No such file.")
-        return Response(read_static(file_path), media_type=media_type, headers=SECURITY_HEADERS)
+        return Response(await static_bytes(file_path), media_type=media_type, headers=SECURITY_HEADERS)
