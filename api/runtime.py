@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import msgspec
 import redis.asyncio as aioredis
 
 from api.auth.tokens import TokenKeys
@@ -29,7 +30,8 @@ class Runtime:
     def __init__(self, *, settings: Settings) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError("Runtime needs database_url and redis_url; start embedded servers first")
-        self.settings = settings
+        # Resolved once: an unconfigured key lives in a file, and requests must not read it each time.
+        self.settings = settings = msgspec.structs.replace(settings, secret_key=settings.resolved_secret_key())
         self.db = Database(url=settings.database_app_url or app_role_url(settings.database_url))
         self.redis: aioredis.Redis = aioredis.Redis.from_url(settings.redis_url)
         self.mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
