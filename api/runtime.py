@@ -28,12 +28,13 @@ class Runtime:
     """
 
     def __init__(self, *, settings: Settings) -> None:
-        if settings.database_url is None or settings.redis_url is None:
+        database_url, redis_url = settings.database_url, settings.redis_url
+        if database_url is None or redis_url is None:
             raise ValueError("Runtime needs database_url and redis_url; start embedded servers first")
         # Resolved once: an unconfigured key lives in a file, and requests must not read it each time.
         self.settings = settings = msgspec.structs.replace(settings, secret_key=settings.resolved_secret_key())
-        self.db = Database(url=settings.database_app_url or app_role_url(settings.database_url))
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(settings.redis_url)
+        self.db = Database(url=settings.database_app_url or app_role_url(database_url))
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(redis_url)
         self.mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
         self.keys = TokenKeys(secret=settings.resolved_secret_key())
         # Called with the ids of sessions just revoked (the hub closes their sockets on every node).
