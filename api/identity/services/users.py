@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from api.audit import Origin, record
 from api.auth.passwords import check_policy
@@ -28,6 +28,9 @@ from api.identity.services._base import (
 )
 from api.provisioning import create_user
 from persistence.models import Department, Role, User, UserRole
+
+ADMIN_ROLE = "admin"
+"""The built-in role a tenant must always have an active holder of."""
 
 if TYPE_CHECKING:
     from api.auth.services import AuthService
@@ -141,6 +144,30 @@ class UserService(IdentityService[User]):
             await self.session.flush()
         return changed
 
+    async def _keep_an_admin(self, leaving: User) -> None:
+        """Refuse a change that would leave the tenant without an active admin (``last_admin``, 409).
+
+        The admin role's row is locked first, so two admins demoting each other at once cannot both
+        succeed and lock everyone out.
+        """
+        admin_role = await self.session.scalar(
+            select(Role).where(Role.name == ADMIN_ROLE, Role.is_builtin.is_(True)).with_for_update()
+        )
+        if admin_role is None:
+            return
+        others = await self.session.scalar(
+            select(func.count())
+            .select_from(UserRole)
+            .join(User, User.id == UserRole.user_id)
+            .where(UserRole.role_id == admin_role.id, User.id != leaving.id, User.status == "active")
+        )
+        if not others:
+            raise AppError(
+                "last_admin",
+                "The organisation needs at least one active admin; make someone else admin first.",
+                status_code=409,
+            )
+
     async def update_user(
         self, user_id: UUID, data: UserUpdate, *, actor: CurrentUser, origin: Origin, auth: AuthService
     ) -> tuple[User, list[UUID]]:
@@ -151,12 +178,14 @@ class UserService(IdentityService[User]):
             ``AuthService.announce_revoked`` once the transaction committed (not before).
 
         Raises:
-            AppError: as :meth:`create_user`; ``cannot_disable_self`` (409).
+            AppError: as :meth:`create_user`; ``cannot_disable_self`` and ``last_admin`` (409).
         """
         user = await self.get_for_update(user_id)
         fields = changes(data)
         if fields.get("status") == "disabled" and user.id == actor.id:
             raise AppError("cannot_disable_self", "You cannot disable your own account.", status_code=409)
+        if fields.get("status") == "disabled" and user.status == "active":
+            await self._keep_an_admin(user)
         changed = await self._apply(user, fields)
         revoked: list[UUID] = []
         details: dict[str, Any] = {"fields": changed}
@@ -200,7 +229,7 @@ class UserService(IdentityService[User]):
         anyone (themselves included) above their own rights.
 
         Raises:
-            AppError: ``unknown_role`` (422), ``forbidden`` (403).
+            AppError: ``unknown_role`` (422), ``forbidden`` (403), ``last_admin`` (409).
         """
         user = await self.get_for_update(user_id)
         wanted = {r.id: r for r in await self._roles_named(names)}
@@ -208,6 +237,8 @@ class UserService(IdentityService[User]):
         added = [wanted[i] for i in wanted.keys() - held.keys()]
         removed = [held[i] for i in held.keys() - wanted.keys()]
         check_grantable(actor, (p for r in (*added, *removed) for p in r.permissions))
+        if any(r.name == ADMIN_ROLE and r.is_builtin for r in removed) and user.status == "active":
+            await self._keep_an_admin(user)
         if removed:
             await self.session.execute(
                 delete(UserRole).where(UserRole.user_id == user.id, UserRole.role_id.in_([r.id for r in removed]))

@@ -274,3 +274,24 @@ async def test_initial_password_is_optional(
         "/api/v1/auth/login", json={"email": "dana@example.com", "password": PASSWORD, "tenant": tenant.slug}
     )
     assert login.status_code == 401
+
+
+async def test_the_last_admin_cannot_give_up_the_admin_role(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
+) -> None:
+    response = await client.put(
+        f"/api/v1/users/{tenant.users['admin']}/roles", json={"roles": ["staff"]}, headers=admin
+    )
+    assert refusal(response) == (409, "last_admin")
+    assert "admin" in (await client.get(f"/api/v1/users/{tenant.users['admin']}", headers=admin)).json()["roles"]
+
+
+async def test_an_admin_steps_down_once_another_admin_exists(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
+) -> None:
+    await tenant.add_user("deputy", roles=["admin"])
+    response = await client.put(
+        f"/api/v1/users/{tenant.users['admin']}/roles", json={"roles": ["staff"]}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["roles"] == ["staff"]
