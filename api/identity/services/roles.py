@@ -77,15 +77,19 @@ class RoleService(IdentityService[Role]):
         return role
 
     async def update_role(self, role_id: UUID, data: RoleUpdate, *, actor: CurrentUser, origin: Origin) -> Role:
-        """Rename a custom role, or change any role's description and permissions.
+        """Rename a custom role, or change a role's description and permissions (the admin role's are fixed).
 
         Raises:
-            AppError: ``builtin_role`` (409) when renaming a built-in role; as :meth:`create_role`.
+            AppError: ``builtin_role`` (409) when renaming a built-in role or changing the admin role's
+                permissions; as :meth:`create_role`.
         """
         role = await self.get_for_update(role_id)
         fields = changes(data)
         if "name" in fields and fields["name"] != role.name and role.is_builtin:
             raise AppError("builtin_role", "A built-in role cannot be renamed.", status_code=409)
+        # The admin role is what every recovery starts from: narrowing it could lock the tenant out.
+        if role.is_builtin and role.name == "admin" and "permissions" in fields:
+            raise AppError("builtin_role", "The admin role's permissions cannot be changed.", status_code=409)
         details: dict[str, Any] = {}
         if "permissions" in fields:
             fields["permissions"] = _validated_permissions(fields["permissions"])

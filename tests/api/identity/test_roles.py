@@ -81,6 +81,15 @@ async def test_builtin_role_cannot_be_renamed(client: AsyncTestClient[Litestar],
     assert refusal(response) == (409, "builtin_role")
 
 
+async def test_the_admin_roles_permissions_cannot_be_narrowed(
+    client: AsyncTestClient[Litestar], admin: Headers
+) -> None:
+    admin_role = await role_id(client, admin, "admin")
+    response = await client.patch(f"/api/v1/roles/{admin_role}", json={"permissions": ["tenant:read"]}, headers=admin)
+    assert refusal(response) == (409, "builtin_role")
+    assert "users:write" in (await client.get(f"/api/v1/roles/{admin_role}", headers=admin)).json()["permissions"]
+
+
 async def test_builtin_role_permissions_can_change(
     client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers
 ) -> None:
