@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar import Request
@@ -30,6 +31,7 @@ ServiceT = TypeVar("ServiceT", bound=SQLAlchemyAsyncRepositoryService[Any])
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Items per page (1 to 200).")]
 Offset = Annotated[int, QueryParameter(ge=0, description="Items to skip from the start of the list.")]
+OptionalId = Annotated[UUID | None, QueryParameter(description="Only items with this id.")]
 Search = Annotated[str | None, QueryParameter(max_length=200, description="Case-insensitive text to look for.")]
 
 

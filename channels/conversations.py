@@ -417,6 +417,7 @@ def _escape_like(text: str) -> str:
 
 
 async def count_members(session: AsyncSession, conversation_id: UUID) -> int:
+    """How many members a conversation has."""
     return int(
         await session.scalar(select(func.count()).where(ConversationMember.conversation_id == conversation_id)) or 0
     )

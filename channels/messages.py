@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from uuid_utils.compat import uuid7
 
 from channels.attachments import FileError, claim_attachments, release_message_files
+from channels.conversations import count_members
 from channels.errors import ChatError
 from channels.events import allocate_seq, append_event
 from channels.moderation.screening import after_store, screen
@@ -104,12 +105,12 @@ class Messages:
         body = screening.body
         mentions = parse_mentions(body)
         mentioned = await self._members_among(conversation_id, mentions.users)
-        if mentions.channel and member.role not in ("owner", "admin"):
-            size = await self.session.scalar(
-                select(func.count()).where(ConversationMember.conversation_id == conversation_id)
-            )
-            if (size or 0) > LARGE_CHANNEL:
-                raise ChatError("mention_not_allowed", "Only the channel's owners and admins may use @channel here.")
+        if (
+            mentions.channel
+            and member.role not in ("owner", "admin")
+            and await count_members(self.session, conversation_id) > LARGE_CHANNEL
+        ):
+            raise ChatError("mention_not_allowed", "Only the channel's owners and admins may use @channel here.")
         seq = await allocate_seq(self.session, conversation)
         now = datetime.now(UTC)
         message = Message(

@@ -21,7 +21,7 @@ from api.chat.schemas import (
     SearchResults,
     ThreadPage,
 )
-from api.deps import CallerDep, RuntimeDep
+from api.deps import CallerDep, OptionalId, RuntimeDep
 from channels.history import History
 from channels.messages import Messages
 from channels.views import MessageView
@@ -31,7 +31,6 @@ ConversationId = Annotated[UUID, PathParameter(description="The conversation.")]
 Emoji = Annotated[str, PathParameter(description="One emoji.", max_length=16)]
 Seq = Annotated[int | None, QueryParameter(ge=0)]
 Limit = Annotated[int, QueryParameter(ge=1, le=100)]
-OptionalId = Annotated[UUID | None, QueryParameter()]
 When = Annotated[datetime | None, QueryParameter()]
 
 

@@ -11,7 +11,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.auth.services import AuthService
-from api.deps import Limit, Offset, RuntimeDep
+from api.deps import Limit, Offset, OptionalId, RuntimeDep
 from api.moderation.deps import ModerationDep, commit_and_publish, dependencies
 from api.moderation.schemas import TakeAction
 from channels.moderation.actions import Enforcement
@@ -19,7 +19,6 @@ from channels.moderation.cases import CaseQueue
 from channels.moderation.views import ActionView, CaseDetail, CaseStatus, CaseView
 
 CaseId = Annotated[UUID, PathParameter(description="The case.")]
-OptionalId = Annotated[UUID | None, QueryParameter()]
 
 
 class CaseController(Controller):
