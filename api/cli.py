@@ -84,9 +84,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from channels.jobs import chat_job_handlers, run_sweep_schedule
+    from channels.jobs import SWEEP_JOB, chat_job_handlers
     from channels.storage import LocalFileStorage
     from delivery.runner import run_delivery_worker
+    from persistence.schedule import Periodic, run_schedule
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -109,10 +110,9 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
         storage=LocalFileStorage(root=settings.data_path / "files"),
         orphan_after=timedelta(hours=settings.upload_orphan_hours),
     )
-    # Chat maintenance: every interval, one sweep job per tenant (deduplicated across workers).
-    schedule = asyncio.create_task(
-        run_sweep_schedule(db, stop, interval=timedelta(seconds=settings.chat_sweep_interval_seconds))
-    )
+    # Periodic per-tenant jobs, enqueued once per interval however many workers run.
+    periodics = [Periodic(kind=SWEEP_JOB, interval=timedelta(seconds=settings.chat_sweep_interval_seconds))]
+    schedule = asyncio.create_task(run_schedule(db, stop, periodics))
     log.info("worker started")
     try:
         await run_delivery_worker(

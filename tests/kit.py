@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -15,12 +16,25 @@ from api.provisioning import create_tenant, create_user
 from persistence.backup import libpq_url
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from litestar import Litestar
     from litestar.testing import AsyncTestClient
 
     from api.runtime import Runtime
 
 PASSWORD = "correct-horse-battery"
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
+    """Poll ``check`` until it returns something truthy (a condition to wait on, never a fixed sleep)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = await check()
+            if value:
+                return value
+            await asyncio.sleep(0.05)
 
 
 async def create_database(server_url: str, name: str) -> str:

@@ -10,17 +10,19 @@ import pytest
 from sqlalchemy import select, update
 
 from api.runtime import Runtime
-from channels.jobs import SWEEP_JOB, chat_job_handlers, schedule_sweeps
+from channels.jobs import SWEEP_JOB, chat_job_handlers
 from channels.retention import RetentionPeriods, set_policy, sweep_tenant
 from channels.storage import LocalFileStorage
 from delivery.worker import Worker
 from persistence.jobs import ClaimedJob
-from persistence.models import Attachment, AuditEvent, ConversationEvent, Job, Message, Task
+from persistence.models import Attachment, AuditEvent, ConversationEvent, Message, Task
+from persistence.schedule import Periodic, schedule_due
 from tests.channels.chat import channel, say
 from tests.channels.files import attachment_row, png, stored_files, upload
 from tests.kit import TenantKit
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=40)
+HOURLY_SWEEP = Periodic(kind=SWEEP_JOB, interval=timedelta(hours=1))
 
 
 @pytest.fixture
@@ -213,22 +215,12 @@ async def test_a_tasks_proof_photo_is_not_expired_as_an_unshared_upload(
     assert await attachment_row(runtime, tenant.id, photo.id) is not None
 
 
-async def test_sweeps_are_scheduled_once_per_tenant_and_interval(runtime: Runtime, tenant: TenantKit) -> None:
-    slot_time = datetime(2031, 1, 1, 10, 30, tzinfo=UTC)
-    await schedule_sweeps(runtime.db, now=slot_time)
-    again = await schedule_sweeps(runtime.db, now=slot_time + timedelta(minutes=10))
-    assert again == 0
-    async with runtime.db.transaction(tenant_id=tenant.id) as session:
-        jobs = list(await session.scalars(select(Job).where(Job.kind == SWEEP_JOB)))
-    assert [job.idempotency_key for job in jobs] == [f"slot:{int(slot_time.timestamp() // 3600)}"]
-
-
 async def test_the_worker_runs_a_scheduled_sweep(
     runtime: Runtime, tenant: TenantKit, storage: LocalFileStorage
 ) -> None:
     stale = await upload(runtime, storage, tenant, "staff", png(1, 1), "stale.png")
     await backdate_upload(runtime, tenant, stale.id, datetime.now(UTC) - timedelta(days=2))
-    await schedule_sweeps(runtime.db)
+    await schedule_due(runtime.db, [HOURLY_SWEEP])
     worker = Worker(db=runtime.db, handlers=chat_job_handlers(db=runtime.db, storage=storage), batch=1000)
     while await worker.run_once():
         pass

@@ -1,10 +1,8 @@
-"""Arranging delivery tests: send a notification as a test would through ``notify``, and wait on conditions."""
+"""Arranging delivery tests: send a notification as a test would through ``notify``, and read its deliveries."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -42,13 +40,3 @@ async def delivery(runtime: Runtime, tenant_id: UUID, notification_id: UUID, cha
         )
     assert row is not None
     return row
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0) -> T:
-    """Poll ``check`` until it returns something truthy."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = await check()
-            if value:
-                return value
-            await asyncio.sleep(0.05)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from delivery.unsubscribe import verify_unsubscribe
 from persistence.models import EmailSuppression, NotificationDelivery
-from tests.delivery.arrange import delivery, eventually, send
+from tests.delivery.arrange import delivery, send
 from tests.delivery.conftest import WorkerFactory
 from tests.delivery.smtp_scripts import ScriptedMailbox, scripted_smtp
-from tests.kit import TenantKit
+from tests.kit import TenantKit, eventually
 
 
 @asynccontextmanager

@@ -9,11 +9,11 @@ from sqlalchemy import select, text
 from api.runtime import Runtime
 from delivery.subscriptions import save_subscription
 from persistence.models import PushSubscription
-from tests.delivery.arrange import delivery, eventually, send
+from tests.delivery.arrange import delivery, send
 from tests.delivery.conftest import WorkerFactory
 from tests.delivery.push_service import FakeBrowser, PushService, running_push_service
 from tests.delivery.smtp_scripts import scripted_smtp
-from tests.kit import TenantKit
+from tests.kit import TenantKit, eventually
 
 
 async def _subscribe(runtime: Runtime, tenant: TenantKit, service: PushService, endpoint: str) -> None:
