@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hub.frames import ErrorCode, PresenceStatus, UserStatus
     from hub.hooks import SubscriptionProvider
     from hub.observer import HubObserver
+    from hub.presence import Departed
     from hub.presence import Presence as PresenceStore
 
 log = logging.getLogger("hub.core")
@@ -129,6 +130,24 @@ class HubCore:
         for other in self.registry.for_user(principal.namespace, principal.user_id):
             topics |= other.topics
         await self.publish_frame(Presence(user_id=principal.user_id, status=status), self.presence_topics(topics))
+
+    async def announce_all(self) -> None:
+        """Publish every local user's presence again (after this node was missing from Redis).
+
+        Raises:
+            ConnectionError: If Redis is unreachable.
+        """
+        announced: set[tuple[str, str]] = set()
+        for conn in list(self.registry):
+            who = (conn.principal.namespace, conn.principal.user_id)
+            if who not in announced:
+                announced.add(who)
+                await self.announce(conn, await self.presence.status(*who))
+
+    async def departed(self, gone: Departed) -> None:
+        """Tell a dead node's user's topics that the user went offline."""
+        frame = Presence(user_id=gone.user_id, status="offline", last_seen=gone.last_seen)
+        await self.publish_frame(frame, self.presence_topics(gone.topics))
 
     def presence_topics(self, topics: Iterable[str]) -> list[str]:
         """The topics that carry presence frames: ``presence_prefixes`` filters them (user topics always do)."""

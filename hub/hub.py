@@ -118,6 +118,9 @@ class Hub:
         await self._broker.on_startup(self)
         await self._broker.subscribe([self._config.control_channel])
         self._observer.broker_up(reconnected=False)
+        # Join the live nodes before the first socket, so a crash at any time is noticed by the others.
+        with contextlib.suppress(ConnectionError):
+            await self._presence.refresh()
         self._tasks = [
             asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
             asyncio.create_task(self._presence_loop(), name="hub-presence"),
@@ -136,6 +139,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._core.fanout.drain()
+        await self._presence.forget_node()
         await self._broker.on_shutdown()
 
     async def drain(self, reason: str = "shutdown") -> None:
@@ -250,6 +254,9 @@ class Hub:
                 await asyncio.wait_for(self._refresh_now.wait(), self._presence.refresh_interval_s)
             self._refresh_now.clear()
             try:
-                await self._presence.refresh()
+                if await self._presence.refresh():
+                    await self._core.announce_all()
+                for gone in await self._presence.reap():
+                    await self._core.departed(gone)
             except ConnectionError as exc:
                 log.warning("%s; retrying next round", exc)

@@ -1,4 +1,9 @@
-"""Presence in Redis: who is online (any socket on any node), chosen status, last seen, per topic."""
+"""Presence in Redis: who is online (any socket on any node), chosen status, last seen, per topic.
+
+Each node also keeps a heartbeat in ``hub:nodes`` and an index of the (topic, user) pairs its sockets
+hold, so that when a node dies without closing its sockets another node can tell those users'
+topics that they went offline (:meth:`Presence.reap`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,16 @@ import asyncio
 import importlib.resources
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from redis.exceptions import RedisError
 
 from hub.topics import local_part, namespace_of
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from redis.asyncio import Redis
     from redis.asyncio.cluster import RedisCluster
 
@@ -26,6 +34,7 @@ STATUS_TTL_S = 30 * 86_400
 SEEN_TTL_S = 90 * 86_400
 PIPELINE_CHUNK = 1_000
 MAX_CONCURRENT_CALLS = 16
+INDEX_TTL_FACTOR = 20
 
 
 def _conns_key(namespace: str, user_id: str) -> str:
@@ -42,6 +51,29 @@ def _seen_key(namespace: str, user_id: str) -> str:
 
 def _topic_key(topic: str) -> str:
     return f"t:{namespace_of(topic)}:presence:topic:{local_part(topic)}"
+
+
+NODES_KEY = "hub:nodes"
+"""Every live node (zset: node id -> expiry, unix seconds), refreshed with its presence entries."""
+
+
+def _node_key(node_id: str) -> str:
+    return f"hub:node:{node_id}:topics"
+
+
+def _index_member(topic: str, user_id: str) -> str:
+    # A user id never holds a newline (it comes from the authenticator), so the first one separates.
+    return f"{user_id}\n{topic}"
+
+
+class Departed(NamedTuple):
+    """A user whose last socket was on a node that died, and the topics that socket listened to."""
+
+    namespace: str
+    user_id: str
+    topics: list[str]
+    last_seen: float
+    """When the dead node last refreshed: the user was online until then."""
 
 
 class Presence:
@@ -123,6 +155,7 @@ class Presence:
             async with self._gate, self._redis.pipeline(transaction=False) as pipe:
                 pipe.zadd(_topic_key(topic), {f"{user_id}@{self._node_id}": expiry})
                 pipe.expireat(_topic_key(topic), int(expiry) + 1)
+                pipe.sadd(_node_key(self._node_id), _index_member(topic, user_id))
                 await pipe.execute()
         except RedisError as exc:
             log.warning("topic presence not recorded: %s", type(exc).__name__)
@@ -136,20 +169,28 @@ class Presence:
             return
         self._topic_users.pop(key, None)
         try:
-            async with self._gate:
-                await self._redis.zrem(_topic_key(topic), f"{user_id}@{self._node_id}")
+            async with self._gate, self._redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(_topic_key(topic), f"{user_id}@{self._node_id}")
+                pipe.srem(_node_key(self._node_id), _index_member(topic, user_id))
+                await pipe.execute()
         except RedisError as exc:
             log.warning("topic presence not removed: %s", type(exc).__name__)
 
-    async def refresh(self) -> None:
+    async def refresh(self) -> bool:
         """Push every local entry's expiry forward (re-creating entries a Redis restart lost).
+
+        Returns:
+            Whether this node was missing from the live nodes (first refresh, Redis restarted, or
+            this node stalled so long that another reaped it): its users' presence must then be
+            announced again.
 
         Raises:
             ConnectionError: If Redis is unreachable.
         """
         now = time.time()
         expiry = now + self._ttl
-        commands: list[tuple[str, tuple[Any, ...]]] = []
+        node_key = _node_key(self._node_id)
+        commands: list[tuple[str, tuple[Any, ...]]] = [("zadd", (NODES_KEY, {self._node_id: expiry}))]
         for conn_id, (namespace, user_id) in self._conns.items():
             key = _conns_key(namespace, user_id)
             commands.append(("zadd", (key, {conn_id: expiry})))
@@ -160,14 +201,70 @@ class Presence:
             key = _topic_key(topic)
             commands.append(("zadd", (key, {user_id + member_suffix: expiry})))
             commands.append(("expireat", (key, int(expiry) + 1)))
+            commands.append(("sadd", (node_key, _index_member(topic, user_id))))
+        # The index outlives the node's heartbeat by far, so a reaper still finds it.
+        commands.append(("expire", (node_key, int(self._ttl * INDEX_TTL_FACTOR))))
         try:
+            results: list[Any] = []
             for start in range(0, len(commands), PIPELINE_CHUNK):
                 async with self._gate, self._redis.pipeline(transaction=False) as pipe:
                     for name, args in commands[start : start + PIPELINE_CHUNK]:
                         getattr(pipe, name)(*args)
-                    await pipe.execute()
+                    results.extend(await pipe.execute())
         except RedisError as exc:
             raise ConnectionError(f"presence refresh failed: {type(exc).__name__}") from exc
+        return bool(results[0])
+
+    async def reap(self) -> list[Departed]:
+        """Claim the nodes whose heartbeat expired and list the users they leave offline.
+
+        Each dead node is claimed by exactly one reaper (the one whose ``ZREM`` removed it). A user
+        still online through another node is not listed.
+
+        Raises:
+            ConnectionError: If Redis is unreachable.
+        """
+        try:
+            async with self._gate:
+                expired = await self._redis.zrangebyscore(NODES_KEY, "-inf", time.time(), withscores=True)
+            departed: list[Departed] = []
+            for raw, expiry in cast("list[tuple[bytes, float]]", expired):
+                node_id = raw.decode()
+                if node_id == self._node_id:
+                    continue
+                async with self._gate:
+                    if not await self._redis.zrem(NODES_KEY, node_id):
+                        continue
+                    members = await self._redis.smembers(_node_key(node_id))
+                    await self._redis.delete(_node_key(node_id))
+                departed += await self._offline_among(members, last_seen=float(expiry) - self._ttl)
+        except RedisError as exc:
+            raise ConnectionError(f"presence reap failed: {type(exc).__name__}") from exc
+        return departed
+
+    async def _offline_among(self, members: Iterable[bytes | str], *, last_seen: float) -> list[Departed]:
+        topics_of: dict[str, list[str]] = defaultdict(list)
+        for member in members:
+            text = member.decode() if isinstance(member, bytes) else member
+            user_id, _, topic = text.partition("\n")
+            topics_of[user_id].append(topic)
+        departed = []
+        # In user order, so that what one reap announces arrives in a predictable order.
+        for user_id, topics in sorted(topics_of.items()):
+            namespace = namespace_of(topics[0])
+            if namespace is not None and not await self.is_online(namespace, user_id):
+                departed.append(Departed(namespace, user_id, sorted(topics), last_seen))
+        return departed
+
+    async def forget_node(self) -> None:
+        """A clean shutdown: this node's sockets are closed, nothing is left for a reaper."""
+        try:
+            async with self._gate, self._redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(NODES_KEY, self._node_id)
+                pipe.delete(_node_key(self._node_id))
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("node not removed from presence: %s", type(exc).__name__)
 
     async def is_online(self, namespace: str, user_id: str) -> bool:
         """Whether ``user_id`` has a live socket on any node.

@@ -83,7 +83,11 @@ async def test_foreign_topic_from_subscription_provider_is_dropped(connect, node
     assert "t:other:conv:1" not in client.hello["topics"]
 
 
-async def test_slow_consumer_is_closed_with_4008_and_others_get_every_event(connect, http, node_a, ns, redis_client):
+async def test_slow_consumer_is_closed_with_4008_and_others_get_every_event(
+    connect, http, spawn_node, redis_url, ns, redis_client
+):
+    # A heartbeat timeout far beyond the run, so only the full send queue can close the silent client.
+    node_a = spawn_node(redis_url, config={"heartbeat_interval_s": 30.0, "heartbeat_timeout_s": 90.0})
     topic = f"t:{ns}:conv:busy"
     for user in ("fast", "slow"):
         await _member_of(redis_client, ns, user, topic)
