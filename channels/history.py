@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, literal, select
 
 from channels.errors import ChatError
 from channels.messages import reaction_counts
 from channels.moderation.visibility import as_seen_by, states_of
 from channels.views import MessageView, View
-from persistence.models import Conversation, ConversationMember, Message, MessageModeration
+from persistence.models import Message
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -111,14 +111,16 @@ class History:
         """Messages matching ``query`` (web-search syntax: words, "phrases", -exclusions) in
         conversations the user belongs to or public channels, newest first."""
         terms = func.websearch_to_tsquery("simple", query)
-        readable = select(Conversation.id).where(
-            or_(
-                Conversation.kind == "public",
-                Conversation.id.in_(
-                    select(ConversationMember.conversation_id).where(ConversationMember.user_id == self.user_id)
-                ),
+        # The matching runs in the owner's security-definer function so the GIN index can serve it
+        # under row-level security (see migration 0008h); it returns ids of what the reader may read.
+        matching = select(
+            func.fieldhub_search_messages(
+                terms, self.user_id, conversation_id, author_id, since, until, max(1, min(limit, MAX_PAGE))
             )
         )
+        ids = list(await self.session.scalars(matching))
+        if not ids:
+            return []
         statement = (
             select(
                 Message,
@@ -131,23 +133,9 @@ class History:
                     ),
                 ),
             )
-            .where(
-                Message.search_vector.bool_op("@@")(terms),
-                Message.deleted_at.is_(None),
-                Message.conversation_id.in_(readable),
-                or_(Message.author_id == self.user_id, Message.id.not_in(select(MessageModeration.message_id))),
-            )
-            .order_by(Message.created_at.desc())
-            .limit(max(1, min(limit, MAX_PAGE)))
+            .where(Message.id.in_(ids))
+            .order_by(Message.created_at.desc(), Message.id.desc())
         )
-        if conversation_id is not None:
-            statement = statement.where(Message.conversation_id == conversation_id)
-        if author_id is not None:
-            statement = statement.where(Message.author_id == author_id)
-        if since is not None:
-            statement = statement.where(Message.created_at >= since)
-        if until is not None:
-            statement = statement.where(Message.created_at < until)
         rows = (await self.session.execute(statement)).all()
         views = await self._views([message for message, _ in rows])
         hits = []

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+
 from api.runtime import Runtime
 from channels.conversations import Conversations
 from channels.history import History
+from persistence.models import Message, MessageModeration
 from tests.channels.chat import as_user, channel, say
 from tests.kit import TenantKit
 
@@ -76,3 +81,64 @@ async def test_deleted_messages_are_not_found(runtime: Runtime, tenant: TenantKi
     message = await say(runtime, tenant, "staff", conversation_id, "typo-ridden draft")
     await as_user(runtime, tenant, "staff", lambda c: Messages(conversations=c).delete(message.id))
     assert await _search(runtime, tenant, "staff", "draft") == []
+
+
+async def test_a_hidden_message_is_found_by_its_author_only(runtime: Runtime, tenant: TenantKit) -> None:
+    conversation_id = await channel(runtime, tenant, members=("staff", "supervisor"))
+    message = await say(runtime, tenant, "staff", conversation_id, "offensive remark")
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        session.add(
+            MessageModeration(
+                tenant_id=tenant.id, message_id=message.id, conversation_id=conversation_id, state="hidden"
+            )
+        )
+    assert await _search(runtime, tenant, "supervisor", "offensive") == []
+    assert await _search(runtime, tenant, "staff", "offensive") == ["offensive remark"]
+
+
+async def test_search_narrows_to_one_conversation_newest_first(runtime: Runtime, tenant: TenantKit) -> None:
+    here = await channel(runtime, tenant, members=("staff",))
+    elsewhere = await channel(runtime, tenant, members=("staff",))
+    for n in range(3):
+        await say(runtime, tenant, "staff", here, f"restock aisle {n}")
+    await say(runtime, tenant, "staff", elsewhere, "restock aisle 9")
+
+    async def run(conversations: Conversations) -> list[str]:
+        hits = await History(conversations=conversations).search("restock", conversation_id=here)
+        return [hit.message.body for hit in hits]
+
+    assert await as_user(runtime, tenant, "staff", run) == ["restock aisle 2", "restock aisle 1", "restock aisle 0"]
+
+
+async def test_search_filters_by_author_and_time(runtime: Runtime, tenant: TenantKit) -> None:
+    conversation_id = await channel(runtime, tenant, members=("staff", "supervisor"))
+    old = await say(runtime, tenant, "staff", conversation_id, "pallet delivered late")
+    await say(runtime, tenant, "staff", conversation_id, "pallet delivered today")
+    await say(runtime, tenant, "supervisor", conversation_id, "pallet checked")
+    last_week = datetime.now(UTC) - timedelta(days=7)
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await session.execute(update(Message).where(Message.id == old.id).values(created_at=last_week))
+
+    async def run(conversations: Conversations) -> tuple[list[str], list[str]]:
+        history = History(conversations=conversations)
+        by_staff = await history.search("pallet", author_id=tenant.users["staff"])
+        recent = await history.search("pallet", since=last_week + timedelta(days=1))
+        return sorted(h.message.body for h in by_staff), sorted(h.message.body for h in recent)
+
+    by_staff, recent = await as_user(runtime, tenant, "supervisor", run)
+    assert by_staff == ["pallet delivered late", "pallet delivered today"]
+    assert recent == ["pallet checked", "pallet delivered today"]
+
+
+async def test_the_search_function_finds_nothing_without_a_tenant(runtime: Runtime, tenant: TenantKit) -> None:
+    conversation_id = await channel(runtime, tenant, members=("staff",))
+    await say(runtime, tenant, "staff", conversation_id, "unfenced query")
+    async with runtime.db.transaction() as session:
+        found = await session.scalars(
+            select(
+                func.fieldhub_search_messages(
+                    func.websearch_to_tsquery("simple", "unfenced"), tenant.users["staff"], None, None, None, None, 20
+                )
+            )
+        )
+        assert list(found) == []
