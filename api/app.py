@@ -11,9 +11,21 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from api.attendance.controllers import ClockController, WorkplaceDayController
+from api.approvals.controllers import ActionController, DelegationController, RequestController, WorkflowController
+from api.approvals.services import install_action_links
+from api.approvals.subjects_registry import register_domain_subjects
+from api.assets.controllers import AssetController
+from api.attendance.controllers import (
+    ClockController,
+    CorrectionController,
+    PolicyController,
+    TimesheetController,
+    WorkplaceDayController,
+)
 from api.auth.controllers import MfaController, PasswordController, SessionController
 from api.auth.middleware import SessionAuthMiddleware
+from api.board.controllers import BoardController
+from api.board.realtime import install_field_live
 from api.chat.controllers import (
     ConversationController,
     HistoryController,
@@ -34,9 +46,23 @@ from api.identity.controllers import (
     TenantController,
     UserController,
 )
+from api.incidents.controllers import IncidentController
+from api.leave.controllers import (
+    LeaveBalanceController,
+    LeaveCalendarController,
+    LeaveRequestController,
+    LeaveTypeController,
+)
 from api.logs import RequestIdMiddleware, configure_logging
+from api.maintenance.controllers import MaintenanceCommentController, MaintenanceController, SlaController
 from api.metrics import HttpMetricsMiddleware, PrometheusHubObserver, instrument_pool, mark_process_gone, metrics
-from api.moderation.controllers import CaseController, FlagController, ModerationAdminController, RuleController
+from api.moderation.controllers import (
+    CaseController,
+    FlagController,
+    ModerationAdminController,
+    RuleController,
+    SuspensionAppealController,
+)
 from api.notifications.controllers import (
     CategoryController,
     DeliveryController,
@@ -46,18 +72,24 @@ from api.notifications.controllers import (
     ServiceWorkerController,
     UnsubscribeController,
 )
+from api.openapi import document_errors
+from api.overtime.controllers import OvertimeController, OvertimeRulesController
+from api.privacy.controllers import ExportDownloadController, MyDataController, PrivacyAdminController
 from api.realtime import build_hub, close_revoked_sockets
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
+from api.shifts.controllers import ShiftController
 from api.tasks.controllers import (
     ChecklistController,
     CommentController,
     DependencyController,
     TaskController,
+    TemplateController,
     TimeController,
 )
 from api.web import WebController
 from api.workplaces.controllers import AssignmentController, WorkplaceController
+from channels.moderation.screening import counted as blocked_sends_counted
 from channels.realtime import ChatRealtime
 from delivery.live import install_inbox
 
@@ -75,6 +107,9 @@ ROUTE_HANDLERS = [
     RoleController,
     TenantController,
     AuditController,
+    MyDataController,
+    PrivacyAdminController,
+    ExportDownloadController,
     ConversationController,
     HistoryController,
     MessageController,
@@ -93,16 +128,38 @@ ROUTE_HANDLERS = [
     AssignmentController,
     ClockController,
     WorkplaceDayController,
+    CorrectionController,
+    TimesheetController,
+    PolicyController,
+    ShiftController,
+    OvertimeController,
+    OvertimeRulesController,
+    LeaveTypeController,
+    LeaveRequestController,
+    LeaveBalanceController,
+    LeaveCalendarController,
     TaskController,
     DependencyController,
     ChecklistController,
     CommentController,
     TimeController,
+    TemplateController,
+    BoardController,
+    AssetController,
+    IncidentController,
+    MaintenanceController,
+    MaintenanceCommentController,
+    SlaController,
+    WorkflowController,
+    DelegationController,
+    RequestController,
+    ActionController,
     WebController,
     FlagController,
     CaseController,
     RuleController,
     ModerationAdminController,
+    SuspensionAppealController,
 ]
 
 
@@ -123,6 +180,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     runtime.session_listeners.append(close_revoked_sockets(hub))
     ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis).install()
     install_inbox(hub, runtime.db)
+    install_action_links(runtime.db, runtime.settings.resolved_secret_key())
+    register_domain_subjects()
+    install_field_live(hub, runtime.db)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -131,6 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
         finally:
             await hub_redis.aclose()
+            await blocked_sends_counted()  # moderation counts blocked sends after their rollback
             await runtime.close()
             mark_process_gone()
 
@@ -139,7 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/schema", "^/health", "^/static", "^/ws$", "^/$", "^/metrics$"],
         exclude_from_auth_key="exclude_from_auth",
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, hub.route_handler("/ws"), metrics],
         dependencies=dependencies,
         # Metrics outermost: it sees the status of requests the auth middleware refuses.
@@ -147,7 +208,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
-            title="fieldhub", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title="fieldhub",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            use_handler_docstrings=True,
         ),
         request_max_body_size=settings.max_request_body_bytes,
         state=State({"runtime": runtime, "hub": hub}),
@@ -155,3 +220,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Logging is ours (api/logs.py): JSON lines at FIELDHUB_LOG_LEVEL, not Litestar's defaults.
         logging_config=None,
     )
+    document_errors(app)
+    return app

@@ -1,9 +1,10 @@
-"""The ``fieldhub`` command line: serve, worker, db, demo, create-admin."""
+"""The ``fieldhub`` command line: serve, worker, db, audit, keys, demo, create-admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
@@ -21,6 +22,8 @@ from persistence.engine import Database, app_role_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from persistence.backups import Catalog, Manifest
 
 log = logging.getLogger("fieldhub")
 
@@ -84,6 +87,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
+    from api.approvals.jobs import PERIODIC as APPROVALS_PERIODIC
+    from api.approvals.jobs import approval_job_handlers
+    from api.approvals.services import install_action_links
+    from api.approvals.subjects_registry import register_domain_subjects
+    from api.attendance.lateness import LATENESS_PERIODICS, lateness_job_handlers
+    from api.board.realtime import publish_live_from_worker
+    from api.maintenance.jobs import MAINTENANCE_PERIODICS, maintenance_job_handlers
+    from api.privacy.jobs import PRIVACY_PERIODICS, privacy_job_handlers
+    from api.tasks.jobs import TASK_PERIODICS, task_job_handlers
     from channels.jobs import SWEEP_JOB, chat_job_handlers
     from channels.storage import LocalFileStorage
     from delivery.runner import run_delivery_worker
@@ -112,7 +124,18 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     )
     # Periodic per-tenant jobs, enqueued once per interval however many workers run.
     periodics = [Periodic(kind=SWEEP_JOB, interval=timedelta(seconds=settings.chat_sweep_interval_seconds))]
+    periodics += TASK_PERIODICS
+    periodics += MAINTENANCE_PERIODICS
+    periodics += LATENESS_PERIODICS
+    # Privacy: retention of attendance, notifications, audit and expired exports.
+    periodics += PRIVACY_PERIODICS
+    # Approval reminders, escalations and expiry; their notifications carry signed action links.
+    periodics.append(APPROVALS_PERIODIC)
+    install_action_links(db, settings.resolved_secret_key())
+    register_domain_subjects()  # expiry and escalation end requests here too
+    stop_live = await publish_live_from_worker(db, redis_url=settings.redis_url, cluster=settings.redis_cluster)
     schedule = asyncio.create_task(run_schedule(db, stop, periodics))
+    backups = _start_backups(settings, stop)
     log.info("worker started")
     try:
         await run_delivery_worker(
@@ -126,11 +149,24 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
             vapid_subject=settings.vapid_subject,
             vapid_private_key=settings.vapid_private_key,
             concurrency=args.concurrency,
-            extra_handlers=chat_handlers,
+            extra_handlers={
+                **chat_handlers,
+                **task_job_handlers(db=db),
+                **maintenance_job_handlers(db=db),
+                **lateness_job_handlers(db=db),
+                **approval_job_handlers(db),
+                **privacy_job_handlers(db=db, storage=LocalFileStorage(root=settings.data_path / "files")),
+            },
         )
     finally:
         stop.set()
         await schedule
+        if backups is not None:
+            # A backup in progress is abandoned (its dump or restore killed), not waited for.
+            backups.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await backups
+        await stop_live()
         if queue_watch is not None:
             await queue_watch
         await db.dispose()
@@ -138,10 +174,57 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_catalog(settings: Settings) -> Catalog | None:
+    """The catalog of the configured backup store (folder or S3 bucket), or ``None`` when there is none."""
+    from persistence.backups import Catalog, FolderStore, S3Store
+
+    if settings.backup_dir:
+        return Catalog(FolderStore(root=Path(settings.backup_dir).resolve()))
+    if settings.backup_s3_bucket:
+        return Catalog(
+            S3Store(
+                bucket=settings.backup_s3_bucket,
+                prefix=settings.backup_s3_prefix,
+                endpoint_url=settings.backup_s3_endpoint_url,
+                region=settings.backup_s3_region,
+                access_key_id=settings.backup_s3_access_key_id,
+                secret_access_key=settings.backup_s3_secret_access_key,
+            )
+        )
+    return None
+
+
+def _start_backups(settings: Settings, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """Scheduled, verified backups into the configured store until ``stop``; ``None`` when none is configured."""
+    from datetime import timedelta
+    from functools import partial
+
+    from api.metrics import observe_backups
+    from persistence.backups import Retention, run_backups
+
+    catalog = _backup_catalog(settings)
+    if catalog is None:
+        log.info("scheduled backups off: set FIELDHUB_BACKUP_DIR or FIELDHUB_BACKUP_S3_BUCKET")
+        return None
+    retention = Retention(
+        keep_all=timedelta(hours=settings.backup_keep_all_hours),
+        keep_daily=timedelta(days=settings.backup_keep_daily_days),
+    )
+    interval = timedelta(seconds=settings.backup_interval_seconds)
+    log.info("backups every %s to %s", interval, catalog.store.describe())
+    owner_url = _with_servers(settings, redis=False).database_url or ""
+    observe = partial(observe_backups, store=catalog.store.kind)
+    return asyncio.create_task(
+        run_backups(owner_url, catalog, stop, interval=interval, retention=retention, observe=observe)
+    )
+
+
 def _db(settings: Settings, args: argparse.Namespace) -> int:
     from alembic.util.exc import CommandError
 
     owner_url = _with_servers(settings, redis=False).database_url or ""
+    if args.db_command in ("backup", "backups", "restore"):
+        return _backup_command(owner_url, args, _backup_catalog(settings))
     try:
         return _db_command(owner_url, args)
     except CommandError as exc:
@@ -151,7 +234,7 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db_command(owner_url: str, args: argparse.Namespace) -> int:
-    from persistence import backup, migrate
+    from persistence import migrate
 
     match args.db_command:
         case "upgrade":
@@ -169,21 +252,103 @@ def _db_command(owner_url: str, args: argparse.Namespace) -> int:
                 print(f"schema drift: {exc}", file=sys.stderr)
                 return 1
             print("models and migrations agree")
-        case "backup":
-            asyncio.run(backup.backup(owner_url, Path(args.file)))
-            print(f"backup written to {args.file}")
-        case "restore":
-            try:
-                asyncio.run(backup.restore(owner_url, Path(args.file)))
-            except backup.BackupError as exc:
-                print(f"restore failed: {exc}", file=sys.stderr)
-                return 1
-            print(f"restored {args.file}")
         case "report":
             from persistence.report import collect_report, render_report
 
             report = asyncio.run(collect_report(owner_url))
             print(msgspec.json.encode(report).decode() if args.json else render_report(report))
+    return 0
+
+
+def _backup_command(owner_url: str, args: argparse.Namespace, catalog: Catalog | None) -> int:
+    """``db backup [FILE]``, ``db backups`` and ``db restore NAME|FILE``."""
+    from persistence.backup import BackupError, backup, restore
+    from persistence.backups import restore_backup
+    from persistence.backups.catalog import render_backups
+
+    try:
+        if args.db_command == "backup" and args.file:
+            asyncio.run(backup(owner_url, Path(args.file)))
+            print(f"backup written to {args.file}")
+            return 0
+        if args.db_command == "restore" and (Path(args.target).is_file() or "/" in args.target):
+            if not Path(args.target).is_file():
+                raise BackupError(f"no file {args.target}", code="not_found")
+            asyncio.run(restore(owner_url, Path(args.target)))
+            print(f"restored {args.target}")
+            return 0
+        if catalog is None:
+            raise BackupError(
+                "no backup store configured: set FIELDHUB_BACKUP_DIR or FIELDHUB_BACKUP_S3_BUCKET", code="no_store"
+            )
+        match args.db_command:
+            case "backups":
+                manifests = asyncio.run(catalog.manifests())
+                print(msgspec.json.encode(manifests).decode() if args.json else render_backups(manifests))
+            case "backup":
+                manifest = asyncio.run(_take_verified_backup(owner_url, catalog))
+                print(render_backups([manifest]))
+                return 0 if manifest.status == "verified" else 1
+            case "restore":
+                manifest = asyncio.run(restore_backup(owner_url, catalog, args.target))
+                print(
+                    f"restored {manifest.name} (taken {manifest.taken_at.isoformat()}) from {catalog.store.describe()}"
+                )
+    except BackupError as exc:
+        print(f"db {args.db_command}: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _take_verified_backup(owner_url: str, catalog: Catalog) -> Manifest:
+    from datetime import UTC, datetime
+
+    from persistence.backups import manual_name, take_backup, verify_backup
+
+    taken = await take_backup(owner_url, catalog, name=manual_name(datetime.now(UTC)))
+    return await verify_backup(owner_url, catalog, taken)
+
+
+async def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    """``audit verify [--tenant SLUG]``: walk each tenant's hash chain as the owner; 1 when one is broken."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from persistence.audit_chain import render_report, verify_chains
+    from persistence.engine import asyncpg_url
+
+    engine = create_async_engine(asyncpg_url(_with_servers(settings, redis=False).database_url or ""))
+    try:
+        async with engine.connect() as connection:
+            reports = await verify_chains(connection, slug=args.tenant)
+    except LookupError as exc:
+        print(f"audit verify: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    for slug, report in reports:
+        print(render_report(slug, report), file=sys.stdout if report.intact else sys.stderr)
+    return 0 if all(report.intact for _, report in reports) else 1
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """``keys rewrap``: re-seal every stored secret under the first key of FIELDHUB_ENCRYPTION_KEY (as the owner)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from persistence.encryption import SealedValueError, rewrap
+    from persistence.engine import asyncpg_url
+
+    engine = create_async_engine(asyncpg_url(_with_servers(settings, redis=False).database_url or ""))
+    try:
+        async with engine.begin() as connection:
+            done = await rewrap(connection, settings.keyring())
+    except SealedValueError as exc:
+        print(f"keys rewrap: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(
+        f"re-sealed under key {settings.keyring().current_key_id!r}: " + ", ".join(f"{n} {t}" for t, n in done.items())
+    )
     return 0
 
 
@@ -263,10 +428,25 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("downgrade").add_argument("revision", nargs="?", default="-1")
     db_commands.add_parser("current")
     db_commands.add_parser("check")
-    db_commands.add_parser("backup").add_argument("file")
-    db_commands.add_parser("restore").add_argument("file")
+    backup = db_commands.add_parser("backup", help="pg_dump into FILE; without one, a verified backup into the store")
+    backup.add_argument("file", nargs="?")
+    db_commands.add_parser("backups", help="list the backups in the store and their verification").add_argument(
+        "--json", action="store_true", help="print the manifests as JSON"
+    )
+    db_commands.add_parser("restore", help="restore a backup into an empty database").add_argument(
+        "target", metavar="NAME|FILE", help="a backup's name in the store, or a dump file"
+    )
     report = db_commands.add_parser("report", help="revision, drift, sizes, index and RLS findings, slow statements")
     report.add_argument("--json", action="store_true", help="print the report as JSON")
+    keys = commands.add_parser("keys", help="the keys secrets at rest are sealed with")
+    keys.add_subparsers(dest="keys_command", required=True).add_parser(
+        "rewrap", help="re-seal stored secrets under the first key of FIELDHUB_ENCRYPTION_KEY (after a rotation)"
+    )
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check every tenant's audit hash chain").add_argument(
+        "--tenant", metavar="SLUG", help="only this tenant"
+    )
     demo = commands.add_parser("demo", help="create the demo tenant and print its logins")
     demo.add_argument("--once", action="store_true", help="do nothing if the demo tenant exists")
     admin = commands.add_parser("create-admin", help="create a tenant and its first admin")
@@ -293,6 +473,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_worker(settings, args))
         case "db":
             return _db(settings, args)
+        case "audit":
+            return asyncio.run(_audit(settings, args))
+        case "keys":
+            return asyncio.run(_keys(settings, args))
         case "demo":
             return asyncio.run(_demo(settings, args))
         case "create-admin":

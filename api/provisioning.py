@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from uuid_utils.compat import uuid7
 
+from api.approvals.defaults import seed_default_workflows
 from api.auth.passwords import hash_password
 from api.auth.permissions import BUILTIN_ROLES, Permission
+from api.leave.defaults import seed_leave_types
 from persistence.models import Role, Tenant, User, UserRole
 from persistence.tenancy import set_transaction_tenant
 
@@ -22,7 +24,7 @@ OPERATOR_ROLE = "operator"
 
 
 async def create_tenant(session: AsyncSession, *, name: str, slug: str) -> Tenant:
-    """Insert a tenant and its built-in roles, switching the transaction to that tenant.
+    """Insert a tenant with its built-in roles, default approval workflows and leave types, switching to it.
 
     Row-level security lets a transaction write only the tenant it runs as, so the new tenant's
     id is chosen first and the transaction switched to it.
@@ -42,6 +44,8 @@ async def create_tenant(session: AsyncSession, *, name: str, slug: str) -> Tenan
             )
         )
     await session.flush()
+    await seed_default_workflows(session, tenant.id)
+    await seed_leave_types(session, tenant.id)
     return tenant
 
 

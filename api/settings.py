@@ -9,6 +9,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import msgspec
 
+from persistence.encryption import Keyring, KeyringError, parse_keys
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 ENV_PREFIX = "FIELDHUB_"
@@ -32,6 +34,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = ".fieldhub"
     secret_key: str | None = None
     """Keys token hashes. Unset: generated once and kept in ``data_dir/secret_key``."""
+    encryption_key: str | None = None
+    """Seals secrets at rest (TOTP, VAPID): ``id:key`` pairs (32-byte base64url keys), the first sealing.
+    Unset: a key derived from the secret key (development). See ``persistence.encryption``."""
     allowed_origins: list[str] = msgspec.field(
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
     )
@@ -56,6 +61,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How often the worker runs chat maintenance (retention, expired uploads) for every tenant."""
     metrics_token: str | None = None
     """When set, ``GET /metrics`` wants ``Authorization: Bearer <token>``. Unset: open, like ``/health``."""
+    backup_dir: str | None = None
+    """Folder ``fieldhub worker`` keeps scheduled, verified backups in. Unset, and no bucket: no scheduled backups."""
+    backup_s3_bucket: str | None = None
+    """An S3-compatible bucket for the backups instead of a folder (it must exist)."""
+    backup_s3_prefix: str = "fieldhub/"
+    backup_s3_endpoint_url: str | None = None
+    """The S3-compatible service (MinIO, Ceph...). Unset: AWS S3."""
+    backup_s3_region: str | None = None
+    backup_s3_access_key_id: str | None = None
+    """Unset: boto3's own chain (``AWS_*`` variables, credentials file, instance or pod role)."""
+    backup_s3_secret_access_key: str | None = None
+    backup_interval_seconds: int = 3600
+    """One backup per interval (the recovery point objective), taken and verified by one worker."""
+    backup_keep_all_hours: int = 24
+    """Every backup younger than this is kept..."""
+    backup_keep_daily_days: int = 30
+    """...then the first of each day up to this age. The newest verified backup is always kept."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -66,6 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "max_upload_bytes",
             "upload_orphan_hours",
             "chat_sweep_interval_seconds",
+            "backup_interval_seconds",
+            "backup_keep_all_hours",
+            "backup_keep_daily_days",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a positive integer")
@@ -74,6 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ("database_app_url", ("postgresql",)),
             ("redis_url", ("redis", "rediss", "unix")),
             ("smtp_url", ("smtp", "smtps")),
+            ("backup_s3_endpoint_url", ("http", "https")),
         ):
             value = getattr(self, url_name)
             if value is not None and value.split("://", 1)[0].split("+", 1)[0] not in schemes:
@@ -82,6 +108,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                     + " or ".join(f"{s}://" for s in schemes)
                     + f", got {value.split('://', 1)[0]!r}"
                 )
+        if self.encryption_key:
+            try:
+                parse_keys(self.encryption_key)
+            except KeyringError as exc:
+                raise SettingsError(f"{ENV_PREFIX}ENCRYPTION_KEY: {exc}") from None
+        if self.backup_dir and self.backup_s3_bucket:
+            raise SettingsError(f"{ENV_PREFIX}BACKUP_DIR and {ENV_PREFIX}BACKUP_S3_BUCKET: set one of them, not both")
 
     @property
     def data_path(self) -> Path:
@@ -97,6 +130,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def keyring(self) -> Keyring:
+        """The keyring secrets at rest are sealed with (``encryption_key``, or one derived from the secret key)."""
+        return Keyring.from_settings(encryption_key=self.encryption_key, secret=self.resolved_secret_key())
 
     def with_urls(self, *, database_url: str, redis_url: str | None) -> Settings:
         """Return a copy pointing at the given servers (used once embedded ones are started)."""

@@ -1,6 +1,8 @@
 """The benchmark node: the hub with a stand-in token authenticator and a chat-like ``send`` frame.
 
 Configured by ``BENCH_REDIS_URL`` and ``BENCH_ROOMS``; token ``b17.bench.s17`` is user ``b17``, in room ``17 % rooms``.
+With ``BENCH_DURABLE=1`` rooms keep their events (in Redis, standing in for the chat's Postgres) and
+a replay provider serves them, so clients of a killed node can resume elsewhere.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from litestar import Litestar, get
 from litestar.connection import WebSocket
 
 from hub import ClientFrame, FrameContext, Hub, HubConfig, Principal, RedisBroker
+from hub.hooks import ReplayEvent, ReplayResult
 
 NAMESPACE = "bench"
 
@@ -38,6 +41,10 @@ class RoomEvent(msgspec.Struct):
 
 def room_topic(room: int) -> str:
     return f"t:{NAMESPACE}:room:{room}"
+
+
+def history_key(room: int) -> str:
+    return f"t:{NAMESPACE}:history:{room}"
 
 
 async def authenticate(socket: WebSocket[Any, Any, Any]) -> Principal | None:
@@ -66,12 +73,33 @@ def create_app() -> Litestar:
             return [room_topic(int(principal.user_id[1:]) % rooms)]
         return []
 
+    durable = os.environ.get("BENCH_DURABLE") == "1"
+
     async def on_send(ctx: FrameContext, frame: Send) -> None:
         payload = encoder.encode(RoomEvent(id=frame.id, room=frame.room, t=frame.t, body=frame.body))
-        await hub.publish(room_topic(frame.room), payload)
+        if durable:
+            # One sender per room numbers its events 1, 2, 3...: that number is the topic's seq.
+            await store.zadd(history_key(frame.room), {payload: frame.id})
+            await hub.publish(room_topic(frame.room), payload, seq=frame.id)
+        else:
+            await hub.publish(room_topic(frame.room), payload)
+
+    async def replay(principal: Principal, topic: str, after: int | None, limit: int) -> ReplayResult:
+        room = int(topic.rpartition(":")[2])
+        if topic not in await rooms_of(principal):
+            return ReplayResult(status="forbidden")
+        if after is None:
+            return ReplayResult()
+        rows = await store.zrangebyscore(
+            history_key(room), f"({after}", "+inf", start=0, num=limit + 1, withscores=True
+        )
+        events = [ReplayEvent(seq=int(score), payload=member) for member, score in rows[:limit]]
+        return ReplayResult(events=events, complete=len(rows) <= limit)
 
     hub.register_subscription_provider(rooms_of)
     hub.register_handler("send", Send, on_send)
+    if durable:
+        hub.register_replay_provider("room:", replay)
 
     @get("/health")
     async def health() -> dict[str, int]:

@@ -1,6 +1,8 @@
 """``python -m bench.fanout``: deliveries per second, latency, loss and memory of the hub under fan-out.
 
 K node processes on one Redis, receivers holding N sockets in R rooms, a sender at a fixed rate; one JSON line out.
+With ``--kill-after S`` the rooms are durable, the last node is killed (SIGKILL) S seconds into the
+run, and its clients reconnect to the other nodes and resume from their last ``seq``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import argparse
 import json
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -52,7 +55,13 @@ def _percentile(histogram: dict[int, int], fraction: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    nodes = [BenchNode(server=args.server, redis_url=args.redis, rooms=args.rooms) for _ in range(args.nodes)]
+    killing = args.kill_after is not None
+    if killing and args.nodes < 2:
+        raise SystemExit("--kill-after needs --nodes 2 or more")
+    nodes = [
+        BenchNode(server=args.server, redis_url=args.redis, rooms=args.rooms, durable=killing)
+        for _ in range(args.nodes)
+    ]
     receivers: list[subprocess.Popen[str]] = []
     sender: subprocess.Popen[str] | None = None
     try:
@@ -65,7 +74,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for index in range(args.receivers):
             first = index * share
             count = min(share, args.connections - first)
-            receivers.append(_spawn(["receive", "--urls", urls, "--first", str(first), "--count", str(count)]))
+            receive = ["receive", "--urls", urls, "--first", str(first), "--count", str(count)]
+            receivers.append(_spawn([*receive, "--resume"] if killing else receive))
         for process in receivers:
             if _expect(process) != "ready":
                 raise RuntimeError("receiver failed")
@@ -75,7 +85,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             [
                 "send",
                 "--urls",
-                urls,
+                # The senders stay on the first node, which survives: the receivers are the clients measured.
+                nodes[0].url if killing else urls,
                 "--rooms",
                 str(args.rooms),
                 "--rate",
@@ -87,6 +98,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if _expect(sender) != "ready":
             raise RuntimeError("sender failed")
         _tell(sender, "go")
+        if killing:
+            threading.Timer(args.kill_after, nodes[-1].kill).start()
         sent_report = json.loads(_expect(sender))
         time.sleep(DRAIN_S)
         results = []
@@ -103,7 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         forget_bench_keys(args.redis)
     sent: list[int] = sent_report["sent"]
     histogram: dict[int, int] = {}
-    lost = duplicates = delivered = 0
+    lost = duplicates = delivered = resumes = 0
     for result in results:
         for bucket, hits in result["latency"].items():
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + hits
@@ -111,6 +124,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             expected = sent[sock["user"] % args.rooms]
             lost += max(0, expected - sock["unique"])
             duplicates += sock["dups"]
+            resumes += sock["resumes"]
             delivered += sock["unique"] + sock["dups"]
     return {
         "server": args.server,
@@ -125,6 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lost": lost,
         "duplicates": duplicates,
         "rss_per_idle_conn_kib": round((idle_rss - base_rss) / args.connections, 1),
+        **({"killed_after_s": args.kill_after, "resumed_sockets": resumes} if killing else {}),
     }
 
 
@@ -138,6 +153,7 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--receivers", type=int, default=1, help="load-generator processes holding the sockets")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--kill-after", type=float, default=None, help="kill the last node this many seconds in")
     print(json.dumps(run(parser.parse_args())), flush=True)
 
 

@@ -27,6 +27,8 @@ class BenchEvent(msgspec.Struct):
 class Incoming(msgspec.Struct):
     type: str
     event: BenchEvent | None = None
+    topic: str | None = None
+    seq: int | None = None
 
 
 _decode = msgspec.json.Decoder(Incoming).decode
@@ -34,19 +36,20 @@ PONG = b'{"type":"pong"}'
 
 
 class Receiver(WSListener):  # type: ignore[misc]
-    """Counts events per socket; answers pings."""
+    """Counts events per socket; answers pings; remembers the last ``seq`` per topic for resuming."""
 
-    def __init__(self, stats: Stats) -> None:
+    def __init__(self, stats: Stats, seen: dict[int, int] | None = None) -> None:
         self.stats = stats
         self.hello = asyncio.get_running_loop().create_future()
-        self.seen: dict[int, int] = {}
+        self.gone = asyncio.get_running_loop().create_future()
+        self.seen: dict[int, int] = {} if seen is None else seen
+        self.last_seq: dict[str, int] = {}
         self.duplicates = 0
         self.closed = False
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type == WSMsgType.CLOSE:
-            self.closed = True
-            transport.disconnect()
+            self._lost(transport)
             return
         if frame.msg_type != WSMsgType.TEXT:
             return
@@ -54,6 +57,8 @@ class Receiver(WSListener):  # type: ignore[misc]
         event = message.event
         if event is not None:
             self.stats.latency[int((time.time() - event.t) * 10_000)] += 1
+            if message.topic is not None and message.seq is not None:
+                self.last_seq[message.topic] = max(message.seq, self.last_seq.get(message.topic, 0))
             if event.id in self.seen:
                 self.duplicates += 1
             else:
@@ -64,7 +69,13 @@ class Receiver(WSListener):  # type: ignore[misc]
             self.hello.set_result(None)
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._lost(transport)
+
+    def _lost(self, transport: WSTransport) -> None:
         self.closed = True
+        transport.disconnect()
+        if not self.gone.done():
+            self.gone.set_result(None)
 
 
 class Stats:
@@ -82,31 +93,77 @@ async def _line() -> str:
     return await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
 
-async def receive(urls: list[str], first: int, count: int) -> None:
+class Client:
+    """One receiving user: a socket, and with ``resume`` a new one on the next node when it drops."""
+
+    def __init__(self, index: int, urls: list[str], stats: Stats, *, resume: bool) -> None:
+        self.index = index
+        self.urls = urls
+        self.stats = stats
+        self.resume = resume
+        self.seen: dict[int, int] = {}
+        self.duplicates = 0
+        self.resumes = 0
+        self.listener: Receiver | None = None
+        self.transport: WSTransport | None = None
+
+    async def connect(self, attempt: int = 0) -> None:
+        url = self.urls[(self.index + attempt) % len(self.urls)]
+        previous = self.listener
+        transport, listener = await _open(
+            url, f"b{self.index}.bench.r{self.index}-{attempt}", lambda: Receiver(self.stats, self.seen)
+        )
+        await asyncio.wait_for(listener.hello, 30)
+        if previous is not None:
+            listener.last_seq = previous.last_seq
+            listener.duplicates = previous.duplicates
+            for topic, seq in previous.last_seq.items():
+                transport.send(WSMsgType.TEXT, _encode({"type": "subscribe", "topic": topic, "since": seq}))
+        self.listener, self.transport = listener, transport
+
+    async def keep_connected(self) -> None:
+        """Reconnect to the next node (and resume every topic) whenever the socket drops."""
+        attempt = 0
+        while self.resume and self.listener is not None:
+            await self.listener.gone
+            attempt += 1
+            self.resumes += 1
+            await self.connect(attempt)
+
+    def report(self) -> dict[str, object]:
+        listener = self.listener
+        return {
+            "user": self.index,
+            "unique": len(self.seen),
+            "dups": listener.duplicates if listener else 0,
+            "closed": bool(listener and listener.closed),
+            "resumes": self.resumes,
+        }
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+async def receive(urls: list[str], first: int, count: int, *, resume: bool) -> None:
     stats = Stats()
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-    listeners: list[Receiver] = []
-    transports: list[WSTransport] = []
+    clients = [Client(index, urls, stats, resume=resume) for index in range(first, first + count)]
 
-    async def one(index: int) -> None:
+    async def one(client: Client) -> None:
         async with gate:
-            transport, listener = await _open(
-                urls[index % len(urls)], f"b{index}.bench.r{index}", lambda: Receiver(stats)
-            )
-            await asyncio.wait_for(listener.hello, 30)
-            listeners.append(listener)
-            transports.append(transport)
+            await client.connect()
 
-    await asyncio.gather(*(one(i) for i in range(first, first + count)))
+    await asyncio.gather(*(one(client) for client in clients))
+    watchers = [asyncio.create_task(client.keep_connected()) for client in clients]
     print("ready", flush=True)
     await _line()
-    sockets = [
-        {"user": i, "unique": len(listener.seen), "dups": listener.duplicates, "closed": listener.closed}
-        for i, listener in zip(range(first, first + count), listeners, strict=False)
-    ]
+    for watcher in watchers:
+        watcher.cancel()
+    sockets = [client.report() for client in clients]
     print(msgspec.json.encode({"sockets": sockets, "latency": dict(stats.latency)}).decode(), flush=True)
-    for transport in transports:
-        transport.disconnect()
+    for client in clients:
+        if client.transport is not None:
+            client.transport.disconnect()
 
 
 class Sender(WSListener):  # type: ignore[misc]
@@ -160,10 +217,11 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=50)
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--seconds", type=float, default=0)
+    parser.add_argument("--resume", action="store_true", help="reconnect to the next node and resume on a drop")
     args = parser.parse_args()
     urls = args.urls.split(",")
     if args.role == "receive":
-        uvloop.run(receive(urls, args.first, args.count))
+        uvloop.run(receive(urls, args.first, args.count, resume=args.resume))
     else:
         uvloop.run(send(urls, args.rooms, args.rate, args.seconds))
 

@@ -1,5 +1,6 @@
 """Send-path cost of a tenant's rules: 200 active rules (words, phrases, regexes, domains, counts)
-evaluated against realistic messages; prints p50/p99 microseconds per message.
+evaluated against realistic messages; prints p50/p99 microseconds per message, as wall time and as
+this thread's CPU time (the latter is what the rules cost even when other processes share the cores).
 
 Run: ``.venv/bin/python -m bench.moderation_rules``. Measures the in-memory evaluation and masking
 (compiled once, as the cache does); the send path adds two indexed reads (rules version, mutes).
@@ -69,17 +70,20 @@ def main() -> None:
     engine = CompiledRules(two_hundred_rules(rng))
     samples = messages(rng, 5000)
     timings: list[float] = []
+    cpu: list[float] = []
     for body in samples:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         mentions = parse_mentions(body)
         sample = Sample(body=body, links=find_links(body), mention_count=len(mentions.users))
         hits = engine.evaluate(sample)
         mask(body, hits)
         timings.append((time.perf_counter() - started) * 1e6)
-    timings.sort()
-    p50 = statistics.median(timings)
-    p99 = timings[int(len(timings) * 0.99)]
-    print(f"rules=200 messages={len(samples)} p50={p50:.1f}us p99={p99:.1f}us max={timings[-1]:.1f}us")
+        cpu.append((time.thread_time() - started_cpu) * 1e6)
+    for label, values in (("wall", timings), ("cpu", cpu)):
+        values.sort()
+        p50 = statistics.median(values)
+        p99 = values[int(len(values) * 0.99)]
+        print(f"rules=200 messages={len(samples)} {label}: p50={p50:.1f}us p99={p99:.1f}us max={values[-1]:.1f}us")
 
 
 if __name__ == "__main__":

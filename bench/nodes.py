@@ -25,9 +25,11 @@ def free_port() -> int:
 class BenchNode:
     """One app process serving ``/ws`` on its own port."""
 
-    def __init__(self, *, server: Server, redis_url: str, rooms: int) -> None:
+    def __init__(self, *, server: Server, redis_url: str, rooms: int, durable: bool = False) -> None:
         self.port = free_port()
         env = {**os.environ, "BENCH_REDIS_URL": redis_url, "BENCH_ROOMS": str(rooms), "PYTHONPATH": str(ROOT)}
+        if durable:
+            env["BENCH_DURABLE"] = "1"
         if server == "uvicorn":
             args = [
                 sys.executable,
@@ -87,6 +89,12 @@ class BenchNode:
     def rss_kib(self) -> int:
         """Resident memory of the node's process tree (granian serves from a child process)."""
         return sum(_rss_kib(pid) for pid in _tree(self.process.pid))
+
+    def kill(self) -> None:
+        """Crash the node: SIGKILL, no drain, sockets dropped by the kernel."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -200,11 +200,12 @@ class Messages:
         )
         return view
 
-    async def delete(self, message_id: UUID, *, as_moderator: bool = False) -> MessageView:
-        """Delete a message: its content is gone, a tombstone keeps its place (author or moderator)."""
-        message, conversation = await self._writable_message(message_id, allow_archived=as_moderator)
-        if message.author_id != self.user_id and not as_moderator:
-            raise ChatError("forbidden", "Only the author or a moderator deletes a message.")
+    async def delete(self, message_id: UUID) -> MessageView:
+        """The author deletes their message: its content is gone, a tombstone keeps its place. (A
+        moderator deletes someone else's with a reason, through ``Enforcement.delete_message``.)"""
+        message, conversation = await self._writable_message(message_id)
+        if message.author_id != self.user_id:
+            raise ChatError("forbidden", "Only the author deletes a message; a moderator deletes it with a reason.")
         return await erase_message(self.session, self.effects, conversation, message, actor_id=self.user_id)
 
     async def set_pinned(self, message_id: UUID, pinned: bool) -> MessageView:
@@ -286,14 +287,12 @@ class Messages:
         await self.conversations.visible(message.conversation_id)
         return message
 
-    async def _writable_message(
-        self, message_id: UUID, *, allow_archived: bool = False
-    ) -> tuple[Message, Conversation]:
+    async def _writable_message(self, message_id: UUID) -> tuple[Message, Conversation]:
         message = await self.session.get(Message, message_id)
         if message is None:
             raise ChatError("not_found", "No such message.")
         conversation, _ = await self.conversations.membership(message.conversation_id, lock=True)
-        if conversation.archived_at is not None and not allow_archived:
+        if conversation.archived_at is not None:
             raise ChatError("archived", "The conversation is archived.")
         if message.deleted_at is not None:
             raise ChatError("not_found", "The message was deleted.")

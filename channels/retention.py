@@ -34,6 +34,7 @@ from persistence.models import (
     AuditEvent,
     ChatRetentionPolicy,
     ConversationEvent,
+    IncidentPhoto,
     Message,
     MessageEdit,
     Reaction,
@@ -153,8 +154,10 @@ async def _sweep_batch(
         session,
         Attachment.message_id.is_(None),
         Attachment.created_at < now - orphan_after,
-        # A task's proof photo is an upload no message shares; it is kept while the task points at it.
+        # A task's proof photo and an incident's photos are uploads no message shares; they are kept
+        # while the task or incident points at them.
         ~exists().where(Task.photo_attachment_id == Attachment.id),
+        ~exists().where(IncidentPhoto.attachment_id == Attachment.id),
         batch=batch,
     )
     report.uploads_expired = len(orphans)

@@ -167,8 +167,9 @@ class ReactionChange(View, kw_only=True):
     user_id: UUID
 
 
-class ReadReceipt(View, kw_only=True):
-    """An ephemeral event (no ``seq``): a member has read up to ``seq``."""
+class ReadReceipt(View, kw_only=True, omit_defaults=False):
+    """An ephemeral event (no ``seq``): a member has read up to ``seq``. Sent whole: clients tell it
+    from the conversation's other events by its ``kind``."""
 
     kind: Literal["read"] = "read"
     conversation_id: UUID

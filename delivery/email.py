@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import email.policy
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 import msgspec
 
-from persistence.jobs import ClaimedJob
+from delivery.errors import NotifyError
+from persistence.jobs import ClaimedJob, enqueue
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("fieldhub.email")
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # linesep is CRLF already
@@ -51,6 +62,8 @@ class EmailSender:
     def __init__(self, *, smtp_url: str | None, sender: str, timeout: float = 15.0, pool_size: int = 4) -> None:
         self._url = urlsplit(smtp_url) if smtp_url else None
         self._sender = sender
+        name, address = parseaddr(sender)
+        self._sender_header = formataddr((name, address), charset="utf-8")
         self._timeout = timeout
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(pool_size)
@@ -84,40 +97,54 @@ class EmailSender:
             aiosmtplib.SMTPException, TimeoutError, OSError: a 4xx reply or a connection problem
                 (worth retrying).
         """
-        # RFC 5322's hard limit, not the 78-column default: a long List-Unsubscribe URL must stay
-        # one unencoded line, or mail clients cannot use it.
-        message = EmailMessage(policy=_POLICY)
-        message["From"] = self._sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = formatdate(localtime=False)
-        if message_id:
-            message["Message-ID"] = message_id
-        for name, value in (headers or {}).items():
-            message[name] = value
-        message.set_content(body)
-        if html is not None:
-            message.add_alternative(html, subtype="html")
-        await self.send_message(message)
+        data = compose_message(
+            sender=self._sender_header,
+            to=to,
+            subject=subject,
+            text=body,
+            html=html,
+            message_id=message_id,
+            headers=headers or {},
+        )
+        if data is None:
+            # An address or header that needs more than ASCII: the standard library knows how.
+            message = EmailMessage(policy=_POLICY)
+            message["From"] = self._sender
+            message["To"] = to
+            message["Subject"] = subject
+            message["Date"] = formatdate(localtime=False)
+            if message_id:
+                message["Message-ID"] = message_id
+            for name, value in (headers or {}).items():
+                message[name] = value
+            message.set_content(body)
+            if html is not None:
+                message.add_alternative(html, subtype="html")
+            await self.send_message(message)
+            return
+        await self._deliver(parseaddr(self._sender)[1], to, data, subject=subject)
 
     async def send_message(self, message: EmailMessage) -> None:
         """Send a prepared message; see :meth:`send` for what it raises."""
+        # Flattened with our policy (RFC 5322's 998-character lines): aiosmtplib's own would fold
+        # long headers to 78 columns, and a folded List-Unsubscribe URL is useless to mail clients.
+        await self._deliver(
+            parseaddr(str(message["From"]))[1],
+            parseaddr(str(message["To"]))[1],
+            message.as_bytes(policy=_POLICY),
+            subject=str(message["Subject"]),
+        )
+
+    async def _deliver(self, sender: str, recipient: str, data: bytes, *, subject: str) -> None:
         if self._url is None:
-            log.info(
-                "email not sent (no FIELDHUB_SMTP_URL)", extra={"to": message["To"], "subject": message["Subject"]}
-            )
+            log.info("email not sent (no FIELDHUB_SMTP_URL)", extra={"to": recipient, "subject": subject})
             return
         async with self._slots, asyncio.timeout(self._timeout):
             client = self._idle.pop() if self._idle else None
             try:
                 if client is None or not client.is_connected:
                     client = await self._connect()
-                # Flattened here with our policy: aiosmtplib's own would fold long headers to 78 columns.
-                await client.sendmail(
-                    parseaddr(str(message["From"]))[1],
-                    [parseaddr(str(message["To"]))[1]],
-                    message.as_bytes(policy=_POLICY),
-                )
+                await client.sendmail(sender, [recipient], data)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 self._keep(client)
                 refusal = exc.recipients[0]
@@ -166,7 +193,102 @@ class EmailSender:
                 await asyncio.wait_for(client.quit(), 2)
 
 
+def _quoted_printable(text: str) -> str:
+    """UTF-8 text as quoted-printable with CRLF line ends (lines of at most 76 characters)."""
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+    return encoded.decode("ascii").replace("\n", "\r\n")
+
+
+def _header_value(value: str) -> str | None:
+    """``value`` as it may stand in a header: itself if short, one-line ASCII; ``None`` otherwise."""
+    if not value.isascii() or "\r" in value or "\n" in value or len(value) > 900:
+        return None
+    return value
+
+
+def compose_message(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    message_id: str | None,
+    headers: dict[str, str],
+) -> bytes | None:
+    """The message as SMTP sends it: plain text, or ``multipart/alternative`` with an HTML part,
+    each part UTF-8 in quoted-printable; a non-ASCII subject as RFC 2047 encoded words.
+
+    Written out directly: building an :class:`email.message.EmailMessage` costs several times the
+    SMTP exchange itself. Returns ``None`` when an address or an extra header is not plain ASCII
+    on one line (the caller then builds the message with the standard library).
+    """
+    fixed = [_header_value(sender), _header_value(to), *(_header_value(v) for v in headers.values())]
+    if any(value is None for value in fixed) or (message_id is not None and _header_value(message_id) is None):
+        return None
+    if any(not name.isascii() or not name.replace("-", "").isalnum() for name in headers):
+        return None
+    title = _header_value(subject) or Header(subject, "utf-8").encode(linesep="\r\n")
+    lines = [f"From: {sender}", f"To: {to}", f"Subject: {title}", f"Date: {formatdate(localtime=False)}"]
+    if message_id:
+        lines.append(f"Message-ID: {message_id}")
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append("MIME-Version: 1.0")
+    plain = ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable"]
+    if html is None:
+        lines += [*plain, "", _quoted_printable(text)]
+    else:
+        # Quoted-printable never holds "==", so the boundary cannot occur in a part.
+        boundary = f"==fieldhub_{secrets.token_hex(12)}"
+        lines += [
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+            f"--{boundary}",
+            *plain,
+            "",
+            _quoted_printable(text),
+            f"--{boundary}",
+            'Content-Type: text/html; charset="utf-8"',
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            _quoted_printable(html),
+            f"--{boundary}--",
+            "",
+        ]
+    return "\r\n".join(lines).encode("ascii")
+
+
 EMAIL_JOB = "email.send"
+_FORBIDDEN = re.compile(r"[\s<>,;\"()\[\]\\]|[\x00-\x1f\x7f]")
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` cannot be mailed to (``None`` if it can): one ``@`` between a local part of 1
+    to 64 characters and a dotted domain, at most 254 in all, no spaces, line breaks or other
+    characters that would need quoting or could inject a header."""
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return "no local part and domain separated by @"
+    if len(address) > 254 or len(local) > 64:
+        return "too long"
+    if _FORBIDDEN.search(address) or "@" in local:
+        return "spaces, line breaks, quotes, brackets or a second @"
+    labels = domain.split(".")
+    if len(labels) < 2 or any(not label or label.startswith("-") or label.endswith("-") for label in labels):
+        return "the domain is not a dotted host name"
+    return None
+
+
+def check_address(address: str) -> str:
+    """``address`` if it can be mailed to.
+
+    Raises:
+        NotifyError: ``invalid_email`` saying why.
+    """
+    problem = address_problem(address)
+    if problem is not None:
+        raise NotifyError("invalid_email", f"Not an email address: {problem}.", details={"field": "to"})
+    return address
 
 
 class EmailJob(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,11 +299,46 @@ class EmailJob(msgspec.Struct, frozen=True, kw_only=True):
     body: str
 
 
+async def enqueue_email(
+    session: AsyncSession,
+    *,
+    tenant_id: UUID,
+    to: str,
+    subject: str,
+    body: str,
+    idempotency_key: str | None = None,
+) -> bool:
+    """Queue a plain-text mail in the caller's transaction (sent by ``fieldhub worker`` once it commits).
+
+    Returns:
+        False when a mail with this ``idempotency_key`` was queued before (nothing is added).
+
+    Raises:
+        NotifyError: ``invalid_email`` for an address that cannot be mailed to, ``invalid_notification``
+            for an empty subject or one with a line break; nothing is queued then.
+    """
+    check_address(to)
+    if not subject.strip() or len(subject) > 998 or "\r" in subject or "\n" in subject:
+        raise NotifyError(
+            "invalid_notification", "The subject must be one line of 1 to 998 characters.", details={"field": "subject"}
+        )
+    payload = msgspec.to_builtins(EmailJob(to=to, subject=subject, body=body))
+    return await enqueue(session, tenant_id=tenant_id, kind=EMAIL_JOB, payload=payload, idempotency_key=idempotency_key)
+
+
 def email_job_handler(sender: EmailSender) -> Callable[[ClaimedJob], Awaitable[None]]:
-    """The worker's handler for ``email.send`` jobs; the job id makes the ``Message-ID``, so retries are one mail."""
+    """The worker's handler for ``email.send`` jobs; the job id makes the ``Message-ID``, so retries are one mail.
+
+    A job whose address cannot be mailed to (queued without :func:`enqueue_email`) is finished
+    without a send: retrying could never help.
+    """
 
     async def handle(job: ClaimedJob) -> None:
         mail = msgspec.convert(job.payload, EmailJob)
+        problem = address_problem(mail.to)
+        if problem is not None:
+            log.warning("email job dropped: invalid address", extra={"job_id": str(job.id), "problem": problem})
+            return
         await sender.send(to=mail.to, subject=mail.subject, body=mail.body, message_id=message_id_for(job.id, sender))
 
     return handle

@@ -1,28 +1,32 @@
 """The notification jobs as they come due: push if still unread and offline, email later, digests, dismissals.
 
-Network sends happen outside any transaction; each reads its notification first (as the job's
-tenant) and records the outcome afterwards in a transaction of its own.
+Network sends happen outside any transaction. Push and email jobs come in batches of one tenant:
+one transaction reads their notifications (and settles those with nothing to send), the sends run
+concurrently, and each outcome is recorded, with its job settled, in a transaction as soon as it is
+known, several at a time. Digests and dismissals run one job at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 import aiosmtplib
 import msgspec
-from sqlalchemy import delete, select, type_coerce, update
+from sqlalchemy import Table, bindparam, delete, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from uuid_utils.compat import uuid7
 
-from delivery.email import EmailSender, PermanentEmailFailure, message_id_for
+from delivery.email import EmailSender, PermanentEmailFailure, address_problem, message_id_for
 from delivery.outbox import DIGEST_JOB, DISMISS_JOB, EMAIL_NOTIFICATION_JOB, PUSH_JOB, DigestJob, NotificationJob
-from delivery.push import PushSender, PushUrgency, SubscriptionInfo, SubscriptionKeys
+from delivery.push import PushOutcome, PushSender, PushUrgency, SubscriptionInfo, SubscriptionKeys
 from delivery.templates import render_email
 from delivery.unsubscribe import UnsubscribeTarget, sign_unsubscribe
-from delivery.worker import RetryLater
+from delivery.worker import DONE, Batched, Handler, JobOutcome, settle_jobs
 from persistence.models import (
     EmailSuppression,
     Notification,
@@ -33,12 +37,11 @@ from persistence.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from persistence.engine import Database
-    from persistence.jobs import ClaimedJob
+
+from persistence.jobs import ClaimedJob
 
 log = logging.getLogger("fieldhub.escalation")
 
@@ -82,6 +85,98 @@ def push_topic(notification_id: UUID) -> str:
     return notification_id.hex
 
 
+T = TypeVar("T")
+Writer = Callable[["AsyncSession", list[T]], Awaitable[None]]
+
+
+class DeliveryUpdate(msgspec.Struct, kw_only=True):
+    """A delivery's new status and the log entries to append; ``attempts`` is added to its count."""
+
+    id: UUID
+    status: str
+    reason: str | None = None
+    attempts: int = 1
+    entries: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+_delivery = NotificationDelivery.__table__
+assert isinstance(_delivery, Table)
+_RECORD = (
+    update(_delivery)
+    .where(_delivery.c.id == bindparam("d_id"))
+    .values(
+        status=bindparam("d_status"),
+        reason=bindparam("d_reason"),
+        attempts=_delivery.c.attempts + bindparam("d_attempts"),
+        log=_delivery.c.log.op("||")(bindparam("d_entries", type_=JSONB)),
+        updated_at=bindparam("d_now", type_=_delivery.c.updated_at.type),
+    )
+)
+
+
+def _entry(at: datetime, status: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"at": at.isoformat(), "status": status, **extra}
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+async def record_many(session: AsyncSession, updates: list[DeliveryUpdate]) -> None:
+    """Set many deliveries' status and append to their logs, in one round trip (an update without
+    entries appends one saying the status and reason)."""
+    if not updates:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        _RECORD,
+        [
+            {
+                "d_id": u.id,
+                "d_status": u.status,
+                "d_reason": u.reason,
+                "d_attempts": u.attempts,
+                "d_entries": u.entries or [_entry(now, u.status, u.reason)],
+                "d_now": now,
+            }
+            for u in updates
+        ],
+    )
+
+
+def _notification_of(job: ClaimedJob) -> UUID:
+    return msgspec.convert(job.payload, NotificationJob).notification_id
+
+
+class _Push(msgspec.Struct, kw_only=True):
+    job: ClaimedJob
+    note: Notification
+    delivery_id: UUID
+    subscriptions: list[PushSubscription]
+    done: set[Any]
+
+
+class _PushResult(msgspec.Struct, kw_only=True):
+    item: _Push
+    outcomes: list[tuple[PushSubscription, PushOutcome]]
+
+
+class _Mail(msgspec.Struct, frozen=True, kw_only=True):
+    job: ClaimedJob
+    delivery_id: UUID
+    address: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+class _MailResult(msgspec.Struct, frozen=True, kw_only=True):
+    mail: _Mail
+    status: str
+    reason: str = ""
+    smtp_code: int | None = None
+
+
 class Escalation:
     """Handlers for the notification job kinds.
 
@@ -111,50 +206,128 @@ class Escalation:
         self._secret = secret
         self._public_url = public_url.rstrip("/")
 
-    def handlers(self) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
+    def handlers(self) -> dict[str, Handler | Batched]:
+        """Push and email go in batches (one read, concurrent sends, outcomes recorded as they
+        arrive); digests and dismissals one job at a time."""
         return {
-            PUSH_JOB: self.send_push,
+            PUSH_JOB: Batched(self.send_pushes),
             DISMISS_JOB: self.send_dismissal,
-            EMAIL_NOTIFICATION_JOB: self.send_email,
+            EMAIL_NOTIFICATION_JOB: Batched(self.send_emails),
             DIGEST_JOB: self.send_digest,
         }
 
-    async def _load(
-        self, session: AsyncSession, job: ClaimedJob, channel: str
-    ) -> tuple[Notification, NotificationDelivery] | None:
-        """The notification ``job`` names and its ``channel`` delivery; ``None`` when either no longer exists."""
-        notification_id = msgspec.convert(job.payload, NotificationJob).notification_id
-        row = (
-            await session.execute(
-                select(Notification, NotificationDelivery)
-                .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id)
-                .where(Notification.id == notification_id, NotificationDelivery.channel == channel)
-            )
-        ).one_or_none()
-        return None if row is None else (row[0], row[1])
+    async def _load_many(
+        self, session: AsyncSession, jobs: list[ClaimedJob], channel: str
+    ) -> dict[UUID, tuple[Notification, NotificationDelivery]]:
+        """The notifications ``jobs`` name with their ``channel`` delivery, by notification id
+        (one missing when either no longer exists)."""
+        ids = [_notification_of(job) for job in jobs]
+        rows = await session.execute(
+            select(Notification, NotificationDelivery)
+            .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id)
+            .where(Notification.id.in_(ids), NotificationDelivery.channel == channel)
+        )
+        return {note.id: (note, delivery) for note, delivery in rows.tuples()}
+
+    async def _record_as_they_come(self, tenant_id: UUID, tasks: list[asyncio.Task[T]], write: Writer[T]) -> None:
+        """Await ``tasks``; whenever some have finished, ``write`` their results in one transaction.
+
+        A send is on record (with its job settled) one transaction after it was accepted, however
+        long the rest of the batch takes: a worker killed meanwhile leaves little to send again.
+        """
+        pending: set[asyncio.Task[T]] = set(tasks)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                async with self._db.transaction(tenant_id=tenant_id) as session:
+                    await write(session, [task.result() for task in done])
+        finally:
+            for task in pending:
+                task.cancel()
 
     # -- push -----------------------------------------------------------------------------------
 
-    async def send_push(self, job: ClaimedJob) -> None:
-        """Push to every subscription of the user, unless read meanwhile or (not critical) online."""
-        async with self._db.transaction(tenant_id=job.tenant_id) as session:
-            loaded = await self._load(session, job, "push")
-            if loaded is None:
-                return
-            note, delivery = loaded
-            skip = await self._push_skip_reason(job.tenant_id, note)
-            if skip is not None:
-                await record(session, delivery.id, "skipped", reason=skip, attempt=False)
-                return
-            subscriptions = list(
-                (await session.scalars(select(PushSubscription).where(PushSubscription.user_id == note.user_id))).all()
-            )
-            done = {e.get("subscription") for e in delivery.log if e.get("status") == "sent"}
-            if not subscriptions:
-                await record(session, delivery.id, "skipped", reason="no_subscription", attempt=False)
-                return
-        assert self._push is not None
-        payload = msgspec.json.encode(
+    async def send_pushes(self, jobs: list[ClaimedJob]) -> set[UUID]:
+        """Push each notification to every subscription of its user, unless read meanwhile or (not
+        critical) the user is online. ``jobs`` are of one tenant; returns the jobs settled."""
+        tenant_id = jobs[0].tenant_id
+        settled: set[UUID] = set()
+        work: list[_Push] = []
+        async with self._db.transaction(tenant_id=tenant_id) as session:
+            loaded = await self._load_many(session, jobs, "push")
+            users = {note.user_id for note, _ in loaded.values()}
+            subscriptions: dict[UUID, list[PushSubscription]] = {}
+            if users and self._push is not None:
+                for sub in (
+                    await session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(users)))
+                ).all():
+                    subscriptions.setdefault(sub.user_id, []).append(sub)
+            waiting = [note for note, d in loaded.values() if d.status != "sent" and note.state in ("unread", "seen")]
+            online = await self._online(tenant_id, {n.user_id for n in waiting if n.priority != "critical"})
+            skipped: list[DeliveryUpdate] = []
+            outcomes: list[tuple[ClaimedJob, JobOutcome]] = []
+            for job in jobs:
+                found = loaded.get(_notification_of(job))
+                if found is None or found[1].status == "sent":
+                    # Gone, or pushed by an earlier attempt whose worker died before settling it.
+                    outcomes.append((job, DONE))
+                    continue
+                note, delivery = found
+                skip = self._push_skip_reason(note, online, subscriptions.get(note.user_id, []))
+                if skip is not None:
+                    skipped.append(DeliveryUpdate(id=delivery.id, status="skipped", reason=skip, attempts=0))
+                    outcomes.append((job, DONE))
+                    continue
+                done = {e.get("subscription") for e in delivery.log if e.get("status") == "sent"}
+                work.append(
+                    _Push(
+                        job=job,
+                        note=note,
+                        delivery_id=delivery.id,
+                        subscriptions=subscriptions[note.user_id],
+                        done=done,
+                    )
+                )
+            await record_many(session, skipped)
+            await settle_jobs(session, outcomes)
+        settled.update(job.id for job, _ in outcomes)
+        if work:
+            tasks = [asyncio.create_task(self._push_one(item)) for item in work]
+
+            async def write(session: AsyncSession, results: list[_PushResult]) -> None:
+                settled.update(await self._write_push_results(session, results))
+
+            await self._record_as_they_come(tenant_id, tasks, write)
+        return settled
+
+    def _push_skip_reason(
+        self, note: Notification, online: set[UUID], subscriptions: list[PushSubscription]
+    ) -> str | None:
+        if note.state in ("read", "archived"):
+            return "read"
+        if self._push is None:
+            return "push_not_configured"
+        if note.user_id in online:
+            return "online"
+        if not subscriptions:
+            return "no_subscription"
+        return None
+
+    async def _online(self, tenant_id: UUID, user_ids: set[UUID]) -> set[UUID]:
+        """Which of ``user_ids`` have a socket on the hub; nobody when presence is unknown."""
+        if self._presence is None or not user_ids:
+            return set()
+        ordered = sorted(user_ids)
+        try:
+            answers = await asyncio.gather(*(self._presence.is_online(str(tenant_id), str(u)) for u in ordered))
+        except ConnectionError:
+            log.warning("presence unavailable; pushing as if offline")
+            return set()
+        return {user_id for user_id, here in zip(ordered, answers, strict=True) if here}
+
+    def _push_payload(self, note: Notification) -> bytes:
+        """What the service worker gets: ids and a short text (details are fetched), well under 4 KiB."""
+        return msgspec.json.encode(
             {
                 "id": str(note.id),
                 "category": note.category,
@@ -162,87 +335,104 @@ class Escalation:
                 "title": note.title[:120],
                 "body": note.body[:240],
                 "link": note.link,
+                "actions": note.actions,
                 "fetch": f"/api/v1/notifications/{note.id}",
                 "tag": push_topic(note.id),
             }
         )
-        await self._push_to(job, delivery.id, subscriptions, done, payload, note.priority, push_topic(note.id))
 
-    async def _push_skip_reason(self, tenant_id: UUID, note: Notification) -> str | None:
-        if note.state in ("read", "archived"):
-            return "read"
-        if self._push is None:
-            return "push_not_configured"
-        if note.priority != "critical" and self._presence is not None:
-            try:
-                if await self._presence.is_online(str(tenant_id), str(note.user_id)):
-                    return "online"
-            except ConnectionError:
-                log.warning("presence unavailable; pushing as if offline")
-        return None
-
-    async def _push_to(
-        self,
-        job: ClaimedJob,
-        delivery_id: UUID,
-        subscriptions: list[PushSubscription],
-        done: set[Any],
-        payload: bytes,
-        priority: str,
-        topic: str,
-    ) -> None:
+    async def _push_one(self, item: _Push) -> _PushResult:
+        """Send ``item`` to its subscriptions not yet pushed, all at once; never raises."""
         assert self._push is not None
-        sent, gone, retry_after, retrying, failures = 0, [], [], [], []
-        for sub in subscriptions:
-            if str(sub.id) in done:
-                sent += 1
-                continue
+        payload = self._push_payload(item.note)
+        priority = item.note.priority
+        targets = [sub for sub in item.subscriptions if str(sub.id) not in item.done]
+
+        async def one(sub: PushSubscription) -> PushOutcome:
+            assert self._push is not None
             info = SubscriptionInfo(endpoint=sub.endpoint, keys=SubscriptionKeys(p256dh=sub.p256dh, auth=sub.auth))
-            outcome = await self._push.send(
-                info, payload, ttl=TTL_SECONDS.get(priority, 3600), urgency=URGENCY.get(priority, "normal"), topic=topic
-            )
-            async with self._db.transaction(tenant_id=job.tenant_id) as session:
+            try:
+                return await self._push.send(
+                    info,
+                    payload,
+                    ttl=TTL_SECONDS.get(priority, 3600),
+                    urgency=URGENCY.get(priority, "normal"),
+                    topic=push_topic(item.note.id),
+                )
+            except Exception as exc:
+                log.warning("push failed unexpectedly", exc_info=True)
+                return PushOutcome(status="retry", detail=f"{type(exc).__name__}: {exc}"[:300])
+
+        outcomes = await asyncio.gather(*(one(sub) for sub in targets))
+        return _PushResult(item=item, outcomes=list(zip(targets, outcomes, strict=True)))
+
+    async def _write_push_results(self, session: AsyncSession, results: list[_PushResult]) -> list[UUID]:
+        """Record each push's per-subscription outcomes and overall status, forget gone subscriptions,
+        and settle the jobs: one transaction for the lot. Returns the jobs settled."""
+        now = datetime.now(UTC)
+        updates: list[DeliveryUpdate] = []
+        outcomes: list[tuple[ClaimedJob, JobOutcome]] = []
+        succeeded: list[UUID] = []
+        gone_ids: list[UUID] = []
+        for result in results:
+            item = result.item
+            entries: list[dict[str, Any]] = []
+            sent = len(item.done & {str(sub.id) for sub in item.subscriptions})
+            gone, failures, retrying, retry_after = 0, 0, 0, []
+            reason: str | None = None
+            for sub, outcome in result.outcomes:
                 if outcome.status == "sent":
                     sent += 1
-                    await session.execute(
-                        update(PushSubscription)
-                        .where(PushSubscription.id == sub.id)
-                        .values(last_success_at=datetime.now(UTC))
-                    )
-                    await record(
-                        session, delivery_id, "sent", subscription=str(sub.id), http_status=outcome.http_status
-                    )
+                    succeeded.append(sub.id)
+                    entries.append(_entry(now, "sent", subscription=str(sub.id), http_status=outcome.http_status))
                 elif outcome.status == "gone":
-                    gone.append(sub.id)
-                    await session.execute(delete(PushSubscription).where(PushSubscription.id == sub.id))
+                    gone += 1
+                    gone_ids.append(sub.id)
                 else:
-                    status = "failed"
+                    reason = outcome.detail or f"push service answered {outcome.http_status}"
+                    entries.append(
+                        _entry(now, "failed", reason, subscription=str(sub.id), http_status=outcome.http_status)
+                    )
                     if outcome.status == "retry":
-                        retrying.append(sub.id)
+                        retrying += 1
                         if outcome.retry_after is not None:
                             retry_after.append(outcome.retry_after)
                     else:
-                        failures.append(sub.id)
-                    reason = outcome.detail or f"push service answered {outcome.http_status}"
-                    await record(
-                        session,
-                        delivery_id,
-                        status,
-                        reason=reason,
-                        subscription=str(sub.id),
-                        http_status=outcome.http_status,
-                    )
-        async with self._db.transaction(tenant_id=job.tenant_id) as session:
+                        failures += 1
+            attempts = len(entries)
             if retrying:
-                raise RetryLater(
-                    f"{len(retrying)} push service(s) asked to retry", after=max(retry_after, default=None)
+                updates.append(
+                    DeliveryUpdate(
+                        id=item.delivery_id, status="failed", reason=reason, attempts=attempts, entries=entries
+                    )
                 )
+                why = f"{retrying} push service(s) asked to retry"
+                outcomes.append(
+                    (item.job, JobOutcome(status="retry", reason=why, after=max(retry_after, default=None)))
+                )
+                continue
             if sent:
-                await record(session, delivery_id, "sent", attempt=False, subscriptions=sent)
+                status, reason = "sent", None
+                entries.append(_entry(now, "sent", subscriptions=sent))
             elif gone and not failures:
-                await record(session, delivery_id, "skipped", reason="subscription_gone", attempt=False)
+                status, reason = "skipped", "subscription_gone"
+                entries.append(_entry(now, status, reason))
             else:
-                await record(session, delivery_id, "failed", reason="every push service refused", attempt=False)
+                status, reason = "failed", "every push service refused"
+                entries.append(_entry(now, status, reason))
+            updates.append(
+                DeliveryUpdate(id=item.delivery_id, status=status, reason=reason, attempts=attempts, entries=entries)
+            )
+            outcomes.append((item.job, DONE))
+        if succeeded:
+            await session.execute(
+                update(PushSubscription).where(PushSubscription.id.in_(succeeded)).values(last_success_at=now)
+            )
+        if gone_ids:
+            await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone_ids)))
+        await record_many(session, updates)
+        await settle_jobs(session, outcomes)
+        return [job.id for job, _ in outcomes]
 
     async def send_dismissal(self, job: ClaimedJob) -> None:
         """Replace the shown push of a notification read elsewhere (same ``Topic``, a ``dismiss`` payload)."""
@@ -264,36 +454,158 @@ class Escalation:
 
     # -- email ----------------------------------------------------------------------------------
 
-    async def send_email(self, job: ClaimedJob) -> None:
-        """Email the notification if still unread; a 5xx bounces the address for good."""
-        async with self._db.transaction(tenant_id=job.tenant_id) as session:
-            loaded = await self._load(session, job, "email")
-            if loaded is None:
-                return
-            note, delivery = loaded
-            if note.state in ("read", "archived"):
-                await record(session, delivery.id, "skipped", reason="read", attempt=False)
-                return
-            user = await session.get_one(User, note.user_id)
-            if await self._suppressed(session, user.email):
-                await record(session, delivery.id, "skipped", reason="address_failed", attempt=False)
-                return
-            category = await session.scalar(
-                select(NotificationCategory).where(NotificationCategory.key == note.category)
+    async def send_emails(self, jobs: list[ClaimedJob]) -> set[UUID]:
+        """Email each notification that is still unread, all at once over the mailer's pool; a 5xx
+        bounces the address for good, a 4xx or a connection problem retries the job later.
+        ``jobs`` are of one tenant; returns the jobs settled."""
+        tenant_id = jobs[0].tenant_id
+        settled: set[UUID] = set()
+        mails: list[_Mail] = []
+        async with self._db.transaction(tenant_id=tenant_id) as session:
+            loaded = await self._load_many(session, jobs, "email")
+            user_ids = {note.user_id for note, _ in loaded.values()}
+            users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
+            addresses = {u.email for u in users.values()}
+            suppressed = set(
+                (
+                    await session.scalars(
+                        select(EmailSuppression.address).where(EmailSuppression.address.in_(addresses))
+                    )
+                ).all()
             )
+            keys = {note.category for note, _ in loaded.values()}
+            categories = {
+                c.key: c
+                for c in (
+                    await session.scalars(select(NotificationCategory).where(NotificationCategory.key.in_(keys)))
+                ).all()
+            }
+            skipped: list[DeliveryUpdate] = []
+            outcomes: list[tuple[ClaimedJob, JobOutcome]] = []
+            for job in jobs:
+                found = loaded.get(_notification_of(job))
+                if found is None or found[1].status == "sent" or found[0].user_id not in users:
+                    # Gone, or mailed by an earlier attempt whose worker died before settling it.
+                    outcomes.append((job, DONE))
+                    continue
+                note, delivery = found
+                user = users[note.user_id]
+                skip = (
+                    "read"
+                    if note.state in ("read", "archived")
+                    else "invalid_address"
+                    if address_problem(user.email)
+                    else "address_failed"
+                    if user.email in suppressed
+                    else None
+                )
+                if skip is not None:
+                    skipped.append(DeliveryUpdate(id=delivery.id, status="skipped", reason=skip, attempts=0))
+                    outcomes.append((job, DONE))
+                    continue
+                mails.append(self._compose(job, note, delivery.id, user, categories.get(note.category)))
+            await record_many(session, skipped)
+            await settle_jobs(session, outcomes)
+        settled.update(job.id for job, _ in outcomes)
+        if mails:
+            tasks = [asyncio.create_task(self._mail_one(mail)) for mail in mails]
+
+            async def write(session: AsyncSession, results: list[_MailResult]) -> None:
+                settled.update(await self._write_mail_results(session, results))
+
+            await self._record_as_they_come(tenant_id, tasks, write)
+        return settled
+
+    def _compose(
+        self,
+        job: ClaimedJob,
+        note: Notification,
+        delivery_id: UUID,
+        user: User,
+        category: NotificationCategory | None,
+    ) -> _Mail:
+        """The notification's mail from its category's template in the user's locale; a locked
+        category's mail has no unsubscribe link (it cannot be turned off)."""
         locked = category is not None and category.locked
+        unsubscribe = "" if locked else self._unsubscribe_url(job.tenant_id, user.id, note.category)
         values = {
             "title": note.title,
             "body": note.body,
             "link": self._absolute(note.link or "/"),
             "category_name": category.name if category else note.category,
             "app_url": self._public_url,
-            "unsubscribe_url": "" if locked else self._unsubscribe_url(job.tenant_id, user.id, note.category),
+            "unsubscribe_url": unsubscribe,
         }
-        mail = render_email(locale=user.locale, template=note.category, subject=note.title, values=values)
-        await self._deliver_mail(
-            job, [delivery.id], user, mail.subject, mail.text, mail.html, None if locked else note.category
+        actions = [(a["label"], self._absolute(a["link"])) for a in note.actions if a.get("link")]
+        mail = render_email(
+            locale=user.locale, template=note.category, subject=note.title, values=values, actions=actions
         )
+        headers: dict[str, str] = {}
+        if unsubscribe:
+            headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        return _Mail(
+            job=job,
+            delivery_id=delivery_id,
+            address=user.email,
+            subject=mail.subject,
+            text=mail.text,
+            html=mail.html,
+            headers=headers,
+        )
+
+    async def _mail_one(self, mail: _Mail) -> _MailResult:
+        """Send ``mail``; never raises (the outcome says what happened)."""
+        try:
+            await self._mailer.send(
+                to=mail.address,
+                subject=mail.subject,
+                body=mail.text,
+                html=mail.html,
+                message_id=message_id_for(mail.job.id, self._mailer),
+                headers=mail.headers,
+            )
+        except PermanentEmailFailure as exc:
+            return _MailResult(mail=mail, status="bounced", reason=str(exc)[:500], smtp_code=exc.code)
+        except (aiosmtplib.SMTPException, TimeoutError, OSError) as exc:
+            return _MailResult(mail=mail, status="failed", reason=f"{type(exc).__name__}: {exc}"[:500])
+        except Exception as exc:
+            log.warning("email failed unexpectedly", exc_info=True)
+            return _MailResult(mail=mail, status="failed", reason=f"{type(exc).__name__}: {exc}"[:500])
+        return _MailResult(mail=mail, status="sent")
+
+    async def _write_mail_results(self, session: AsyncSession, results: list[_MailResult]) -> list[UUID]:
+        """Record each mail's outcome, suppress bounced addresses and settle the jobs (sent and
+        bounced are done, a failure is retried with backoff): one transaction. Returns the jobs settled."""
+        now = datetime.now(UTC)
+        updates: list[DeliveryUpdate] = []
+        outcomes: list[tuple[ClaimedJob, JobOutcome]] = []
+        for result in results:
+            mail = result.mail
+            if result.status == "sent":
+                entry = _entry(now, "sent", target=mail.address)
+                outcomes.append((mail.job, DONE))
+            elif result.status == "bounced":
+                await session.execute(
+                    insert(EmailSuppression)
+                    .values(
+                        id=uuid7(),
+                        tenant_id=mail.job.tenant_id,
+                        address=mail.address,
+                        reason=result.reason,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                )
+                entry = _entry(now, "bounced", result.reason, smtp_code=result.smtp_code)
+                outcomes.append((mail.job, DONE))
+            else:
+                entry = _entry(now, "failed", result.reason)
+                outcomes.append((mail.job, JobOutcome(status="retry", reason=result.reason)))
+            reason = None if result.status == "sent" else result.reason
+            updates.append(DeliveryUpdate(id=mail.delivery_id, status=result.status, reason=reason, entries=[entry]))
+        await record_many(session, updates)
+        await settle_jobs(session, outcomes)
+        return [job.id for job, _ in outcomes]
 
     async def send_digest(self, job: ClaimedJob) -> None:
         """One email listing the user's low-priority notifications of the window that are still unread."""

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import msgspec
 from sqlalchemy import event, func, select
@@ -21,11 +22,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
+from delivery.outbox import insert_rows, table_of
 from persistence.models import InboxEvent, Notification, NotificationInbox
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
     from sqlalchemy.orm import Session
 
     from persistence.engine import Database
@@ -103,6 +103,53 @@ async def append_event(
     pending: list[tuple[str, bytes, int]] = session.info.setdefault(_PENDING_KEY, [])
     pending.append((inbox_topic(tenant_id, user_id), payload, seq))
     return int(seq)
+
+
+async def append_created_events(
+    session: AsyncSession, *, tenant_id: UUID, events: list[tuple[UUID, dict[str, Any]]]
+) -> None:
+    """Store one ``notification.created``-style event per ``(user_id, body)``, each adding one unread and
+    one unseen, in three statements whatever the number of users (each user at most once).
+
+    Users' inbox rows are locked in id order, so concurrent callers never deadlock on them.
+    """
+    if not events:
+        return
+    events = sorted(events, key=lambda item: item[0])
+    table = table_of(NotificationInbox)
+    statement = insert(table)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "seq": table.c.seq + 1,
+            "unread": table.c.unread + statement.excluded.unread,
+            "unseen": table.c.unseen + statement.excluded.unseen,
+        },
+    ).returning(table.c.user_id, table.c.seq, table.c.unread, table.c.unseen)
+    rows = [
+        {"id": uuid7(), "tenant_id": tenant_id, "user_id": user_id, "seq": 1, "unread": 1, "unseen": 1}
+        for user_id, _ in events
+    ]
+    result = await session.execute(upsert, rows)
+    stored = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in result.all()}
+    occurred_at = _now()
+    rows = []
+    pending: list[tuple[str, bytes, int]] = session.info.setdefault(_PENDING_KEY, [])
+    for user_id, body in events:
+        seq, unread, unseen = stored[user_id]
+        payload = msgspec.json.encode({**body, "counts": Counts(unread=max(unread, 0), unseen=max(unseen, 0))})
+        rows.append(
+            {
+                "id": uuid7(),
+                "tenant_id": tenant_id,
+                "user_id": user_id,
+                "seq": seq,
+                "payload": payload,
+                "occurred_at": occurred_at,
+            }
+        )
+        pending.append((inbox_topic(tenant_id, user_id), payload, seq))
+    await insert_rows(session, InboxEvent, rows)
 
 
 async def count_states(session: AsyncSession, user_id: UUID) -> Counts:

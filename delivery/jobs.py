@@ -7,18 +7,14 @@ from typing import TYPE_CHECKING
 from delivery.email import EMAIL_JOB, EmailSender, email_job_handler
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from delivery.escalation import Escalation
-    from persistence.jobs import ClaimedJob
+    from delivery.worker import Batched, Handler
 
 
-def job_handlers(
-    *, mailer: EmailSender, escalation: Escalation | None = None
-) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
+def job_handlers(*, mailer: EmailSender, escalation: Escalation | None = None) -> dict[str, Handler | Batched]:
     """The handlers ``fieldhub worker`` runs, by job kind: plain email, plus the notification jobs
     (push, email, digest, dismissal) when ``escalation`` is given."""
-    handlers = {EMAIL_JOB: email_job_handler(mailer)}
+    handlers: dict[str, Handler | Batched] = {EMAIL_JOB: email_job_handler(mailer)}
     if escalation is not None:
         handlers.update(escalation.handlers())
     return handlers

@@ -17,11 +17,20 @@ from uuid_utils.compat import uuid7
 
 from delivery.categories import category_by_key
 from delivery.errors import NotifyError
-from delivery.inbox import append_event
-from delivery.outbox import DIGEST_JOB, EMAIL_NOTIFICATION_JOB, PUSH_JOB, DigestJob, NotificationJob, job_key
+from delivery.inbox import append_created_events
+from delivery.outbox import (
+    DIGEST_JOB,
+    EMAIL_NOTIFICATION_JOB,
+    PUSH_JOB,
+    DigestJob,
+    NotificationJob,
+    enqueue_many,
+    insert_rows,
+    job_key,
+    job_values,
+)
 from delivery.recipients import Recipients, resolve_recipients
-from delivery.routing import digest_minutes, digest_window_end, plan_route
-from persistence.jobs import enqueue
+from delivery.routing import ChannelPlan, digest_minutes, digest_window_end, plan_route
 from persistence.models import (
     Notification,
     NotificationDelivery,
@@ -151,22 +160,17 @@ async def notify(
         "actions": [msgspec.to_builtins(a) for a in actions],
         "data": data,
     }
-    ids: list[UUID] = []
-    for person in people:
-        ids.append(
-            await _notify_one(
-                session,
-                tenant_id=tenant_id,
-                request_id=request_id,
-                person=person,
-                category=kind,
-                content=content,
-                settings=settings.get(person.id),
-                preferences=preferences.get(person.id, {}),
-                now=now,
-            )
-        )
-    return ids
+    return await _notify_all(
+        session,
+        tenant_id=tenant_id,
+        request_id=request_id,
+        people=people,
+        category=kind,
+        content=content,
+        settings=settings,
+        preferences=preferences,
+        now=now,
+    )
 
 
 async def _load_choices(
@@ -191,100 +195,130 @@ async def _load_choices(
     return settings, preferences
 
 
-async def _notify_one(
+async def _notify_all(
     session: AsyncSession,
     *,
     tenant_id: UUID,
     request_id: UUID,
-    person: Recipient,
+    people: list[Recipient],
     category: NotificationCategory,
     content: dict[str, Any],
-    settings: NotificationSettings | None,
-    preferences: dict[str, bool],
+    settings: dict[UUID, NotificationSettings],
+    preferences: dict[UUID, dict[str, bool]],
     now: datetime,
-) -> UUID:
-    plan = plan_route(
-        category=category,
-        priority=content["priority"],
-        preferences=preferences,
-        settings=settings,
-        timezone=person.timezone,
+) -> list[UUID]:
+    """Write every recipient's notification, inbox event, deliveries and jobs: a handful of
+    multi-row statements per call, however many recipients."""
+    notifications: list[dict[str, Any]] = []
+    events: list[tuple[UUID, dict[str, Any]]] = []
+    deliveries: list[dict[str, Any]] = []
+    jobs: list[dict[str, Any]] = []
+    ids: list[UUID] = []
+    for person in people:
+        plan = plan_route(
+            category=category,
+            priority=content["priority"],
+            preferences=preferences.get(person.id, {}),
+            settings=settings.get(person.id),
+            timezone=person.timezone,
+            now=now,
+        )
+        notification_id = UUID(bytes=uuid7().bytes)
+        ids.append(notification_id)
+        in_app = plan.channels["in_app"]
+        notifications.append(
+            {
+                "id": notification_id,
+                "tenant_id": tenant_id,
+                "request_id": request_id,
+                "user_id": person.id,
+                "state": "unread" if in_app.send else "archived",
+                "overrode": plan.overrode,
+                "seen_at": None,
+                "read_at": None,
+                "archived_at": None if in_app.send else now,
+                "created_at": now,
+                "updated_at": now,
+                **content,
+            }
+        )
+        if in_app.send:
+            item = inbox_item(notification_id, content, now, plan.overrode)
+            events.append((person.id, {"kind": "notification.created", "notification": item}))
+        for channel, decision in plan.channels.items():
+            deliveries.append(_delivery_row(tenant_id, notification_id, person, channel, decision, plan.overrode, now))
+            if decision.send and channel != "in_app":
+                jobs.append(_job_row(tenant_id, notification_id, person, channel, decision, settings, now))
+    if not notifications:
+        return []
+    await insert_rows(session, Notification, notifications)
+    await append_created_events(session, tenant_id=tenant_id, events=events)
+    await insert_rows(session, NotificationDelivery, deliveries)
+    await enqueue_many(session, jobs)
+    return ids
+
+
+def _delivery_row(
+    tenant_id: UUID,
+    notification_id: UUID,
+    person: Recipient,
+    channel: str,
+    decision: ChannelPlan,
+    overrode: list[str],
+    now: datetime,
+) -> dict[str, Any]:
+    status = "delivered" if channel == "in_app" and decision.send else "queued" if decision.send else "skipped"
+    entry: dict[str, Any] = {"at": now.isoformat(), "status": status}
+    if decision.reason:
+        entry["reason"] = decision.reason
+    if overrode and decision.send and channel != "in_app":
+        entry["overrode"] = overrode
+    return {
+        "id": uuid7(),
+        "tenant_id": tenant_id,
+        "notification_id": notification_id,
+        "user_id": person.id,
+        "channel": channel,
+        "status": status,
+        "reason": decision.reason if not decision.send else None,
+        "attempts": 0,
+        "target": person.email if channel == "email" else None,
+        "scheduled_at": decision.run_at,
+        "digest": decision.digest,
+        "log": [entry],
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _job_row(
+    tenant_id: UUID,
+    notification_id: UUID,
+    person: Recipient,
+    channel: str,
+    decision: ChannelPlan,
+    settings: dict[UUID, NotificationSettings],
+    now: datetime,
+) -> dict[str, Any]:
+    if decision.digest:
+        window_end = digest_window_end(decision.run_at or now, digest_minutes(settings.get(person.id)))
+        return job_values(
+            tenant_id=tenant_id,
+            kind=DIGEST_JOB,
+            payload=msgspec.to_builtins(DigestJob(user_id=person.id, window_end=window_end)),
+            idempotency_key=f"{person.id}:{int(window_end.timestamp())}",
+            run_at=window_end,
+            now=now,
+        )
+    kind = PUSH_JOB if channel == "push" else EMAIL_NOTIFICATION_JOB
+    return job_values(
+        tenant_id=tenant_id,
+        kind=kind,
+        payload=msgspec.to_builtins(NotificationJob(notification_id=notification_id)),
+        idempotency_key=job_key(kind, notification_id),
+        run_at=decision.run_at or now,
         now=now,
     )
-    notification_id = UUID(bytes=uuid7().bytes)
-    in_app = plan.channels["in_app"]
-    state = "unread" if in_app.send else "archived"
-    session.add(
-        Notification(
-            id=notification_id,
-            tenant_id=tenant_id,
-            request_id=request_id,
-            user_id=person.id,
-            state=state,
-            overrode=plan.overrode,
-            archived_at=None if in_app.send else now,
-            created_at=now,
-            updated_at=now,
-            **content,
-        )
-    )
-    await session.flush()
-    if in_app.send:
-        await append_event(
-            session,
-            tenant_id=tenant_id,
-            user_id=person.id,
-            body={
-                "kind": "notification.created",
-                "notification": inbox_item(notification_id, content, now, plan.overrode),
-            },
-            unread_delta=1,
-            unseen_delta=1,
-        )
-    for channel, decision in plan.channels.items():
-        status = "delivered" if channel == "in_app" and decision.send else "queued" if decision.send else "skipped"
-        entry: dict[str, Any] = {"at": now.isoformat(), "status": status}
-        if decision.reason:
-            entry["reason"] = decision.reason
-        if plan.overrode and decision.send and channel != "in_app":
-            entry["overrode"] = plan.overrode
-        session.add(
-            NotificationDelivery(
-                tenant_id=tenant_id,
-                notification_id=notification_id,
-                user_id=person.id,
-                channel=channel,
-                status=status,
-                reason=decision.reason if not decision.send else None,
-                target=person.email if channel == "email" else None,
-                scheduled_at=decision.run_at,
-                digest=decision.digest,
-                log=[entry],
-            )
-        )
-        if not decision.send or channel == "in_app":
-            continue
-        if decision.digest:
-            window_end = digest_window_end(decision.run_at or now, digest_minutes(settings))
-            await enqueue(
-                session,
-                tenant_id=tenant_id,
-                kind=DIGEST_JOB,
-                payload=msgspec.to_builtins(DigestJob(user_id=person.id, window_end=window_end)),
-                idempotency_key=f"{person.id}:{int(window_end.timestamp())}",
-                run_at=window_end,
-            )
-            continue
-        kind = PUSH_JOB if channel == "push" else EMAIL_NOTIFICATION_JOB
-        await enqueue(
-            session,
-            tenant_id=tenant_id,
-            kind=kind,
-            payload=msgspec.to_builtins(NotificationJob(notification_id=notification_id)),
-            idempotency_key=job_key(kind, notification_id),
-            run_at=decision.run_at,
-        )
-    return notification_id
 
 
 def inbox_item(

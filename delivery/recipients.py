@@ -1,4 +1,5 @@
-"""Who a notification reaches: users, holders of a role, members of a department and its subtree, minus exclusions."""
+"""Who a notification reaches: users, holders of a role, members of a department and its subtree, the people
+currently assigned to a workplace, the members of a conversation, minus exclusions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import msgspec
 from sqlalchemy import select
 
 from delivery.errors import NotifyError
-from persistence.models import Department, Role, User, UserRole
+from persistence.models import (
+    Conversation,
+    ConversationMember,
+    Department,
+    Role,
+    User,
+    UserRole,
+    Workplace,
+    WorkplaceAssignment,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,14 +28,15 @@ MAX_EXPLICIT = 10_000
 
 
 class Recipients(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Whom to notify; the union of ``users``, ``roles`` and ``departments`` (with sub-departments), minus ``exclude``.
-
-    Conversation and workplace audiences are resolved by their own packages into ``users``.
-    """
+    """Whom to notify: the union of ``users``, holders of ``roles``, members of ``departments`` (with
+    sub-departments), people currently assigned to ``workplaces`` and members of ``conversations``,
+    minus ``exclude``."""
 
     users: list[UUID] = msgspec.field(default_factory=list)
     roles: list[str] = msgspec.field(default_factory=list)
     departments: list[UUID] = msgspec.field(default_factory=list)
+    workplaces: list[UUID] = msgspec.field(default_factory=list)
+    conversations: list[UUID] = msgspec.field(default_factory=list)
     exclude: list[UUID] = msgspec.field(default_factory=list)
 
 
@@ -43,11 +54,18 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
     """Active users named by ``recipients``, each once, ordered by id. Runs as the caller's tenant.
 
     Raises:
-        NotifyError: ``unknown_recipients`` naming the user ids, role names or department ids that
-            are not in the tenant; ``too_many_recipients`` beyond 10,000 explicit ids.
+        NotifyError: ``unknown_recipients`` naming the user ids, role names, department, workplace or
+            conversation ids that are not in the tenant; ``too_many_recipients`` beyond 10,000 explicit ids.
     """
-    if len(recipients.users) + len(recipients.departments) + len(recipients.roles) > MAX_EXPLICIT:
-        raise NotifyError("too_many_recipients", f"At most {MAX_EXPLICIT} users, roles and departments per call.")
+    named = (
+        len(recipients.users)
+        + len(recipients.departments)
+        + len(recipients.roles)
+        + len(recipients.workplaces)
+        + len(recipients.conversations)
+    )
+    if named > MAX_EXPLICIT:
+        raise NotifyError("too_many_recipients", f"At most {MAX_EXPLICIT} users, roles and groups per call.")
     ids: set[UUID] = set()
     unknown: dict[str, list[str]] = {}
     if recipients.users:
@@ -73,6 +91,26 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
             tree = tree.union(select(Department.id).join(tree, Department.parent_id == tree.c.id))
             members = await session.scalars(select(User.id).where(User.department_id.in_(select(tree.c.id))))
             ids |= set(members.all())
+    if recipients.workplaces:
+        wanted = set(recipients.workplaces)
+        found = set((await session.scalars(select(Workplace.id).where(Workplace.id.in_(wanted)))).all())
+        if wanted - found:
+            unknown["workplaces"] = sorted(str(w) for w in wanted - found)
+        assigned = await session.scalars(
+            select(WorkplaceAssignment.user_id).where(
+                WorkplaceAssignment.workplace_id.in_(found), WorkplaceAssignment.ended_at.is_(None)
+            )
+        )
+        ids |= set(assigned.all())
+    if recipients.conversations:
+        wanted = set(recipients.conversations)
+        found = set((await session.scalars(select(Conversation.id).where(Conversation.id.in_(wanted)))).all())
+        if wanted - found:
+            unknown["conversations"] = sorted(str(c) for c in wanted - found)
+        members = await session.scalars(
+            select(ConversationMember.user_id).where(ConversationMember.conversation_id.in_(found))
+        )
+        ids |= set(members.all())
     if unknown:
         raise NotifyError("unknown_recipients", "Some recipients do not exist in this tenant.", details=unknown)
     ids -= set(recipients.exclude)

@@ -40,7 +40,8 @@ async def run_delivery_worker(
 ) -> None:
     """Run every delivery job kind (and ``extra_handlers``, other packages' jobs) with ``concurrency``
     senders until ``stop`` is set, then wind down."""
-    mailer = EmailSender(smtp_url=smtp_url, sender=mail_from, pool_size=max(1, min(concurrency, 8)))
+    # One SMTP connection per sender, up to 32: each message is four round trips on its connection.
+    mailer = EmailSender(smtp_url=smtp_url, sender=mail_from, pool_size=max(1, min(concurrency, 32)))
     async with db.transaction() as session:
         vapid = await load_vapid(session, secret=secret, configured_private_key=vapid_private_key)
     push = PushSender(vapid=vapid, subject=vapid_subject)

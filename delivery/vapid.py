@@ -1,21 +1,18 @@
-"""The installation's VAPID key pair: configured, or generated once and kept in Postgres (encrypted with the secret key)."""
+"""The installation's VAPID key pair: configured, or generated once and kept in Postgres (sealed at rest)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from py_vapid import Vapid02
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
+from persistence.encryption import Keyring, SealedValueError
 from persistence.models import VapidKey
 
 if TYPE_CHECKING:
@@ -24,8 +21,7 @@ if TYPE_CHECKING:
 KEY_NAME = "default"
 
 
-def _cipher(secret: str) -> AESGCM:
-    return AESGCM(hashlib.sha256(b"fieldhub-vapid-key:" + secret.encode()).digest())
+PURPOSE = f"vapid:{KEY_NAME}"
 
 
 def public_key_of(vapid: Vapid02) -> str:
@@ -34,21 +30,25 @@ def public_key_of(vapid: Vapid02) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-async def load_vapid(session: AsyncSession, *, secret: str, configured_private_key: str | None = None) -> Vapid02:
+async def load_vapid(
+    session: AsyncSession, *, secret: str, configured_private_key: str | None = None, encryption_key: str | None = None
+) -> Vapid02:
     """The VAPID key every push is signed with.
 
     A configured key (``FIELDHUB_VAPID_PRIVATE_KEY``, PEM or base64url DER) wins. Otherwise the key
     stored in Postgres is used, generated on first call; concurrent first calls agree on one key
     (insert-if-absent, then read). It is never regenerated: browsers bind subscriptions to it.
+    The stored key is sealed with the keyring of ``encryption_key`` (``FIELDHUB_ENCRYPTION_KEY``),
+    or the development key derived from ``secret`` when that is unset.
     """
+    keyring = Keyring.from_settings(encryption_key=encryption_key, secret=secret)
     if configured_private_key:
         return Vapid02.from_string(private_key=configured_private_key)
     row = await session.scalar(select(VapidKey).where(VapidKey.name == KEY_NAME))
     if row is None:
         fresh = Vapid02()
         fresh.generate_keys()
-        nonce = os.urandom(12)
-        sealed = nonce + _cipher(secret).encrypt(nonce, fresh.private_pem(), KEY_NAME.encode())
+        sealed = keyring.seal(fresh.private_pem(), purpose=PURPOSE)
         await session.execute(
             insert(VapidKey)
             .values(
@@ -62,13 +62,12 @@ async def load_vapid(session: AsyncSession, *, secret: str, configured_private_k
         )
         row = await session.scalar(select(VapidKey).where(VapidKey.name == KEY_NAME))
         assert row is not None
-    sealed = row.private_key_encrypted
     try:
-        pem = _cipher(secret).decrypt(sealed[:12], sealed[12:], KEY_NAME.encode())
-    except InvalidTag:
+        pem = keyring.open(row.private_key_encrypted, purpose=PURPOSE)
+    except SealedValueError:
         raise VapidKeyError(
-            "the stored VAPID key cannot be opened: FIELDHUB_SECRET_KEY differs from the one it was sealed "
-            "with; restore that key (every push subscription depends on the VAPID key)"
+            "the stored VAPID key cannot be opened: FIELDHUB_ENCRYPTION_KEY (or, unset, FIELDHUB_SECRET_KEY) lacks "
+            "the key it was sealed with; restore that key (every push subscription depends on the VAPID key)"
         ) from None
     return Vapid02.from_pem(pem)
 

@@ -13,7 +13,18 @@ __all__ = ["BackupError", "backup", "restore"]
 
 
 class BackupError(RuntimeError):
-    """pg_dump or pg_restore failed; the message carries their output."""
+    """A backup, verification or restore failed; nothing was changed by the failing step.
+
+    Args:
+        message: a sentence for people (pg_dump's or pg_restore's own output where they failed).
+        code: stable machine-readable code (``tool_failed``, ``not_empty``, ``not_found``,
+            ``bad_name``, ``corrupt``, ``store_failed``, ``no_store``).
+    """
+
+    def __init__(self, message: str, *, code: str = "tool_failed") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 def libpq_url(url: str) -> str:
@@ -47,18 +58,31 @@ async def _run(*args: str) -> None:
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    _, err = await process.communicate()
+    try:
+        _, err = await process.communicate()
+    except asyncio.CancelledError:
+        # A worker shutting down mid-backup: the dump or restore is abandoned, not left running.
+        process.kill()
+        await process.wait()
+        raise
     if process.returncode != 0:
         raise BackupError(f"{Path(args[0]).name} exited with {process.returncode}: {err.decode().strip()}")
 
 
-async def backup(owner_url: str, target: Path) -> None:
+async def backup(owner_url: str, target: Path, *, snapshot: str | None = None) -> None:
     """Dump the whole database (schema, data, policies) to ``target`` in pg_dump's custom format.
 
     Runs as the owner, whose policy sees every tenant's rows.
+
+    Args:
+        snapshot: a snapshot exported by a transaction still open (``pg_export_snapshot()``): the
+            dump then sees exactly what that transaction sees.
     """
     tool = client_tool("pg_dump", await server_major(owner_url))
-    await _run(tool, "--format=custom", "--enable-row-security", f"--file={target}", f"--dbname={libpq_url(owner_url)}")
+    args = [tool, "--format=custom", "--enable-row-security", f"--file={target}"]
+    if snapshot is not None:
+        args.append(f"--snapshot={snapshot}")
+    await _run(*args, f"--dbname={libpq_url(owner_url)}")
 
 
 async def restore(owner_url: str, source: Path) -> None:
@@ -73,6 +97,6 @@ async def restore(owner_url: str, source: Path) -> None:
     finally:
         await connection.close()
     if tables:
-        raise BackupError("the target database is not empty; restore into a new database")
+        raise BackupError("the target database is not empty; restore into a new database", code="not_empty")
     tool = client_tool("pg_restore", await server_major(owner_url))
     await _run(tool, "--single-transaction", "--exit-on-error", f"--dbname={libpq_url(owner_url)}", str(source))

@@ -1,5 +1,7 @@
-"""Attendance rules: clock in only at a workplace one is assigned to and from inside its geofence, one open
-attendance per person, offline times within a window and in order, and days cut in the workplace's time zone.
+"""Attendance rules: clock in only at a workplace one is assigned to and from inside its geofence (or outside,
+flagged, when the tenant's policy says so), one open attendance per person and one open break per attendance,
+offline times within a window and in order, and days cut in the workplace's time zone. A clock-out updates
+the person's overtime.
 
 Every write is audited in the same transaction. A person's clock-ins and clock-outs are serialised by a
 transaction-scoped advisory lock, so two devices sending at once cannot both pass the checks.
@@ -15,23 +17,34 @@ from zoneinfo import ZoneInfo
 
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
+from api.attendance.policy import work_policy
 from api.attendance.schemas import DayEntry, WorkplaceDay, worked_seconds
 from api.audit import Origin, record
 from api.errors import AppError
+from api.overtime.compute import recompute_overtime
 from api.workplaces.base import FieldService, require_aware, require_not_future, require_row, utc_now
 from api.workplaces.geo import distance_m
-from persistence.models import AttendanceRecord, Workplace, WorkplaceAssignment
+from persistence.models import AttendanceBreak, AttendanceRecord, Workplace, WorkplaceAssignment
 
 if TYPE_CHECKING:
-    from api.attendance.schemas import ClockIn, ClockOut
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.attendance.schemas import BreakEvent, ClockIn, ClockOut
     from api.auth.principal import CurrentUser
 
 CLOCK_SKEW = timedelta(minutes=2)
 """How far ahead of the server a device's clock may run."""
 OFFLINE_WINDOW = timedelta(hours=72)
 """How old an offline clock-in or clock-out may be when it reaches the server."""
+
+
+async def lock_person(session: AsyncSession, user_id: UUID) -> None:
+    """Serialise changes to one person's attendance until the transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"attendance:{user_id}"}
+    )
 
 
 class AttendanceService(FieldService[AttendanceRecord]):
@@ -48,7 +61,8 @@ class AttendanceService(FieldService[AttendanceRecord]):
         Raises:
             AppError: ``not_found`` (404) for a workplace not in the tenant; ``workplace_inactive`` (409);
                 ``not_assigned`` (403); ``naive_datetime`` / ``in_future`` / ``too_old`` (422) for a bad
-                ``occurred_at``; ``outside_geofence`` (422, with the distance); ``already_clocked_in`` (409);
+                ``occurred_at``; ``outside_geofence`` (422, with the distance) unless the tenant's policy flags
+                instead; ``already_clocked_in`` (409);
                 ``out_of_order`` (409) for an offline clock-in before one's last clock-out.
         """
         workplace: Workplace = await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
@@ -57,7 +71,8 @@ class AttendanceService(FieldService[AttendanceRecord]):
         await self._require_assigned(workplace.id, actor.id)
         received = utc_now()
         occurred = self._device_time(data.occurred_at, received)
-        distance = self._inside_geofence(workplace, data.latitude, data.longitude)
+        policy = await work_policy(self.session)
+        distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, policy.geofence)
         await self._lock_person(actor.id)
         open_record = await self._open_record(actor.id)
         if open_record is not None:
@@ -92,9 +107,16 @@ class AttendanceService(FieldService[AttendanceRecord]):
                 clock_in_longitude=data.longitude,
                 clock_in_accuracy_m=data.accuracy_m,
                 clock_in_distance_m=distance,
+                clock_in_flagged=flagged,
             )
         )
-        self._audit(actor, origin, "attendance.clock_in", attendance, {"offline": attendance.clock_in_offline})
+        self._audit(
+            actor,
+            origin,
+            "attendance.clock_in",
+            attendance,
+            {"offline": attendance.clock_in_offline, "flagged": flagged},
+        )
         return attendance
 
     async def clock_out(self, data: ClockOut, *, actor: CurrentUser, origin: Origin) -> AttendanceRecord:
@@ -118,7 +140,12 @@ class AttendanceService(FieldService[AttendanceRecord]):
                 details={"clock_in_at": attendance.clock_in_at.isoformat()},
             )
         workplace = await self.session.get_one(Workplace, attendance.workplace_id)
-        distance = self._inside_geofence(workplace, data.latitude, data.longitude)
+        policy = await work_policy(self.session)
+        distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, policy.geofence)
+        open_break = await self._open_break(attendance.id)
+        if open_break is not None:
+            # Clocking out ends the break too; it cannot outlast the stay.
+            open_break.ended_at = max(occurred, open_break.started_at)
         attendance.clock_out_at = occurred
         attendance.clock_out_received_at = received
         attendance.clock_out_offline = data.occurred_at is not None
@@ -126,9 +153,72 @@ class AttendanceService(FieldService[AttendanceRecord]):
         attendance.clock_out_longitude = data.longitude
         attendance.clock_out_accuracy_m = data.accuracy_m
         attendance.clock_out_distance_m = distance
+        attendance.clock_out_flagged = flagged
         attendance = await self.update(attendance)
-        self._audit(actor, origin, "attendance.clock_out", attendance, {"offline": attendance.clock_out_offline})
+        self._audit(
+            actor,
+            origin,
+            "attendance.clock_out",
+            attendance,
+            {"offline": attendance.clock_out_offline, "flagged": flagged},
+        )
+        await recompute_overtime(
+            self.session, tenant_id=actor.tenant_id, user_id=actor.id, spans=[(attendance.clock_in_at, occurred)]
+        )
         return attendance
+
+    async def start_break(self, data: BreakEvent, *, actor: CurrentUser, origin: Origin) -> AttendanceBreak:
+        """Start a break of one's open attendance.
+
+        Raises:
+            AppError: ``not_clocked_in`` (409); ``already_on_break`` (409); ``out_of_order`` (409) for a time
+                before the clock-in or the last break's end; and the ``occurred_at`` errors of :meth:`clock_in`.
+        """
+        occurred = self._device_time(data.occurred_at, utc_now())
+        await self._lock_person(actor.id)
+        attendance = await self._open_record(actor.id)
+        if attendance is None:
+            raise AppError("not_clocked_in", "You are not clocked in.", status_code=409)
+        if await self._open_break(attendance.id) is not None:
+            raise AppError("already_on_break", "You are on a break already; end it first.", status_code=409)
+        last_end = await self.session.scalar(
+            select(func.max(AttendanceBreak.ended_at)).where(AttendanceBreak.attendance_id == attendance.id)
+        )
+        earliest = max(attendance.clock_in_at, last_end or attendance.clock_in_at)
+        if occurred < earliest:
+            raise AppError(
+                "out_of_order",
+                "This break starts before the clock-in or the end of the last break.",
+                status_code=409,
+                details={"earliest": earliest.isoformat()},
+            )
+        pause = AttendanceBreak(
+            tenant_id=actor.tenant_id, attendance_id=attendance.id, user_id=actor.id, started_at=occurred
+        )
+        self.session.add(pause)
+        await self.session.flush()
+        self._audit(actor, origin, "attendance.break_start", attendance, {"break_id": str(pause.id)})
+        return pause
+
+    async def end_break(self, data: BreakEvent, *, actor: CurrentUser, origin: Origin) -> AttendanceBreak:
+        """End one's current break (``409 not_on_break``, ``409 out_of_order`` before its start)."""
+        occurred = self._device_time(data.occurred_at, utc_now())
+        await self._lock_person(actor.id)
+        attendance = await self._open_record(actor.id)
+        pause = None if attendance is None else await self._open_break(attendance.id)
+        if attendance is None or pause is None:
+            raise AppError("not_on_break", "You are not on a break.", status_code=409)
+        if occurred < pause.started_at:
+            raise AppError(
+                "out_of_order",
+                "This break ends before it started.",
+                status_code=409,
+                details={"started_at": pause.started_at.isoformat()},
+            )
+        pause.ended_at = occurred
+        await self.session.flush()
+        self._audit(actor, origin, "attendance.break_end", attendance, {"break_id": str(pause.id)})
+        return pause
 
     async def mine(
         self, user_id: UUID, *, limit: int, offset: int, since: datetime | None = None
@@ -214,28 +304,38 @@ class AttendanceService(FieldService[AttendanceRecord]):
         return occurred
 
     @staticmethod
-    def _inside_geofence(workplace: Workplace, latitude: float, longitude: float) -> float:
-        """The distance to the workplace in metres; ``outside_geofence`` (422) beyond its radius (the edge is in)."""
+    def _check_geofence(workplace: Workplace, latitude: float, longitude: float, policy: str) -> tuple[float, bool]:
+        """The distance to the workplace in metres, and whether it lies outside the geofence (the edge is in).
+
+        Outside, the tenant's policy ``refuse`` raises ``outside_geofence`` (422); ``flag`` accepts it, flagged.
+        """
         distance = distance_m(workplace.latitude, workplace.longitude, latitude, longitude)
-        if distance > workplace.geofence_radius_m:
+        outside = distance > workplace.geofence_radius_m
+        if outside and policy != "flag":
             raise AppError(
                 "outside_geofence",
                 f"You are {distance:.0f} m from the workplace; its geofence is {workplace.geofence_radius_m} m.",
                 status_code=422,
                 details={"distance_m": round(distance, 1), "radius_m": workplace.geofence_radius_m},
             )
-        return distance
+        return distance, outside
 
     async def _lock_person(self, user_id: UUID) -> None:
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"attendance:{user_id}"}
-        )
+        await lock_person(self.session, user_id)
 
     async def _open_record(self, user_id: UUID) -> AttendanceRecord | None:
         open_record: AttendanceRecord | None = await self.session.scalar(
             select(AttendanceRecord).where(AttendanceRecord.user_id == user_id, AttendanceRecord.clock_out_at.is_(None))
         )
         return open_record
+
+    async def _open_break(self, attendance_id: UUID) -> AttendanceBreak | None:
+        open_break: AttendanceBreak | None = await self.session.scalar(
+            select(AttendanceBreak).where(
+                AttendanceBreak.attendance_id == attendance_id, AttendanceBreak.ended_at.is_(None)
+            )
+        )
+        return open_break
 
     def _audit(
         self, actor: CurrentUser, origin: Origin, action: str, attendance: AttendanceRecord, details: dict[str, Any]

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import time
 
 import pyotp
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from persistence.encryption import Keyring
 
 STEP_SECONDS = 30
 RECOVERY_CODE_COUNT = 10
 
 
-class TotpVault:
-    """Seal TOTP secrets with AES-GCM under a key derived from the process's secret key."""
+TOTP_PURPOSE = "totp"
 
-    def __init__(self, *, secret: str) -> None:
-        self._aead = AESGCM(hashlib.sha256(b"fieldhub-totp:" + secret.encode()).digest())
+
+class TotpVault:
+    """Seal TOTP secrets at rest with the installation's keyring (``persistence.encryption``)."""
+
+    def __init__(self, *, keyring: Keyring) -> None:
+        self._keyring = keyring
 
     def seal(self, totp_secret: str) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, totp_secret.encode(), None)
+        return self._keyring.seal(totp_secret.encode(), purpose=TOTP_PURPOSE)
 
     def open(self, sealed: bytes) -> str:
-        return self._aead.decrypt(sealed[:12], sealed[12:], None).decode()
+        return self._keyring.open(sealed, purpose=TOTP_PURPOSE).decode()
 
 
 def new_secret() -> str:

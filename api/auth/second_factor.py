@@ -29,7 +29,7 @@ class SecondFactorService:
     """TOTP and recovery codes of one tenant's users, inside the caller's transaction."""
 
     def __init__(self, *, runtime: Runtime) -> None:
-        self._vault = TotpVault(secret=runtime.settings.resolved_secret_key())
+        self._vault = TotpVault(keyring=runtime.settings.keyring())
 
     async def enabled(self, session: AsyncSession, user_id: UUID) -> bool:
         found = await session.scalar(

@@ -68,3 +68,32 @@ class FlagReceipt(msgspec.Struct, kw_only=True):
     """What a reporter learns: their report is filed in this case."""
 
     case_id: UUID
+
+
+class ModerationSettingsBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reveal_moderator: bool
+    """Whether a reporter's feedback on a closed case names the moderator who closed it."""
+
+
+class RuleReport(msgspec.Struct, kw_only=True):
+    """What one rule did: how often it fired, and what became of the cases it opened or joined."""
+
+    rule_id: UUID
+    name: str
+    action: str
+    enabled: bool
+    fired_count: int
+    cases: int
+    open: int
+    resolved: int
+    dismissed: int
+
+
+class SuspensionAppeal(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A suspended user's appeal: their sign-in email and password stand in for a session."""
+
+    email: str = msgspec.field()
+    password: str
+    statement: str
+    tenant: str | None = None
+    """The organisation's slug, when the email belongs to several."""

@@ -29,11 +29,14 @@ def _copied(body_type: type[ResponseT], row: object) -> ResponseT:
 
 
 class RecipientsBody(RequestBody):
-    """Whom to notify: users, holders of roles, members of departments (with sub-departments), minus ``exclude``."""
+    """Whom to notify: users, holders of roles, members of departments (with sub-departments), people
+    currently assigned to workplaces, members of conversations, minus ``exclude``."""
 
     users: list[UUID] = msgspec.field(default_factory=list)
     roles: list[str] = msgspec.field(default_factory=list)
     departments: list[UUID] = msgspec.field(default_factory=list)
+    workplaces: list[UUID] = msgspec.field(default_factory=list)
+    conversations: list[UUID] = msgspec.field(default_factory=list)
     exclude: list[UUID] = msgspec.field(default_factory=list)
 
 

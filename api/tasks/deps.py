@@ -9,12 +9,13 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter
 
 from api.deps import per_request
-from api.tasks.services import ChecklistService, CommentService, TaskService, TimeService
+from api.tasks.services import ChecklistService, CommentService, TaskService, TemplateService, TimeService
 
 tasks = per_request(TaskService)
 checklists = per_request(ChecklistService)
 comments = per_request(CommentService)
 times = per_request(TimeService)
+templates = per_request(TemplateService)
 
 TasksDep = NamedDependency[TaskService]
 """The request's task service (``tasks`` parameter)."""
@@ -24,5 +25,8 @@ CommentsDep = NamedDependency[CommentService]
 """The request's comment service (``comments`` parameter)."""
 TimesDep = NamedDependency[TimeService]
 """The request's time tracking service (``times`` parameter)."""
+TemplatesDep = NamedDependency[TemplateService]
+"""The request's recurring template service (``templates`` parameter)."""
 
 TaskId = Annotated[UUID, PathParameter(description="The task's id.")]
+TemplateId = Annotated[UUID, PathParameter(description="The recurring template's id.")]

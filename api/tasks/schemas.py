@@ -25,14 +25,18 @@ CommentBody = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Priority = Literal["low", "normal", "high", "urgent"]
 TaskStatus = Literal["todo", "in_progress", "blocked", "done", "cancelled"]
+OPEN_STATUSES: tuple[TaskStatus, ...] = ("todo", "in_progress", "blocked")
+"""Statuses of a task still to be done: the ones that can fall due and become overdue."""
 
 
 class TaskCreate(RequestBody):
-    """A new task; its assignee is notified. ``depends_on`` names tasks that must be done first."""
+    """A new task for a person (``assignee_id``), else everyone holding a role (``assignee_role_id``), else the
+    staff of ``workplace_id``; they are notified. ``depends_on`` names tasks that must be done first."""
 
     title: Title
     description: Description = ""
     assignee_id: UUID | None = None
+    assignee_role_id: UUID | None = None
     workplace_id: UUID | None = None
     due_at: datetime | None = None
     priority: Priority = "normal"
@@ -43,11 +47,12 @@ class TaskCreate(RequestBody):
 
 
 class TaskUpdate(RequestBody):
-    """A new ``assignee_id`` notifies that person."""
+    """A new ``assignee_id`` (or ``assignee_role_id``) notifies whoever the task is now for."""
 
     title: Title | UnsetType = UNSET
     description: Description | UnsetType = UNSET
     assignee_id: UUID | UnsetType | None = UNSET
+    assignee_role_id: UUID | UnsetType | None = UNSET
     workplace_id: UUID | UnsetType | None = UNSET
     due_at: datetime | UnsetType | None = UNSET
     priority: Priority | UnsetType = UNSET
@@ -108,11 +113,15 @@ class TaskResponse(ResponseBody):
     created_at: datetime
     updated_at: datetime
     assignee_id: UUID | None = None
+    assignee_role_id: UUID | None = None
     workplace_id: UUID | None = None
     created_by: UUID | None = None
     due_at: datetime | None = None
     photo_attachment_id: UUID | None = None
     completed_at: datetime | None = None
+    template_id: UUID | None = None
+    """The recurring template this task was generated from."""
+    occurrence_at: datetime | None = None
 
 
 class TaskDetail(TaskResponse):

@@ -11,9 +11,18 @@ from sqlalchemy import select, update
 from channels.errors import ChatError
 from channels.events import lock_conversation
 from channels.messages import erase_message
-from channels.moderation.cases import OPEN_STATUSES, CaseQueue, ModerationContext, close_flags, publish_case
+from channels.moderation.cases import (
+    OPEN_STATUSES,
+    CaseQueue,
+    ModerationContext,
+    close_flags,
+    gather_case,
+    publish_case,
+)
 from channels.moderation.views import ActionView
 from channels.moderation.visibility import set_state
+from delivery.email import enqueue_email
+from delivery.errors import NotifyError
 from delivery.notify import notify
 from delivery.recipients import Recipients
 from persistence.models import (
@@ -30,6 +39,7 @@ from persistence.models import (
 if TYPE_CHECKING:
     from uuid import UUID
 
+    from channels.conversations import Conversations
     from persistence.models import ModerationCase
 
 MuteScope = Literal["conversation", "tenant"]
@@ -44,13 +54,24 @@ CLOSING = {
     "reject": "resolved",
 }
 NEEDS_MESSAGE = frozenset({"hide", "restore", "delete", "approve", "reject"})
+SUSPENDED_MAIL = """A moderator suspended your fieldhub account; you cannot sign in while it lasts.
+
+Reason: {reason}
+
+If you think this is wrong, you can appeal once, with your email and password, at:
+{link}
+
+A different moderator will review your appeal.
+"""
 
 
 class Enforcement:
     """Acts on cases as one moderator, inside the caller's transaction."""
 
-    def __init__(self, ctx: ModerationContext) -> None:
+    def __init__(self, ctx: ModerationContext, *, appeal_url: str = "") -> None:
         self.ctx = ctx
+        self.appeal_url = appeal_url
+        """Where a suspended user appeals (the client's page), told in the suspension mail."""
         self.session = ctx.session
         self.queue = CaseQueue(ctx)
         self.suspended: list[UUID] = []
@@ -125,6 +146,32 @@ class Enforcement:
         )
         return ActionView.from_row(action)
 
+    async def delete_message(self, conversations: Conversations, message_id: UUID, *, reason: str) -> ActionView:
+        """Delete someone's message from the chat itself, as Slack and Mattermost let moderators do:
+        the message's case is opened (or its open case joined) and resolved by the delete, so the
+        action is audited with the content, in the author's history, and appealable like any other.
+
+        Raises:
+            ChatError: ``invalid_message`` (no reason); ``not_found`` (a message the moderator cannot
+                see, or outside their scope); ``claimed`` (another moderator works on its case).
+        """
+        if not reason.strip():
+            raise ChatError("invalid_message", "A moderator deletes someone's message with a reason.")
+        message = await self.session.get(Message, message_id)
+        if message is None or message.deleted_at is not None:
+            raise ChatError("not_found", "No such message.")
+        await conversations.visible(message.conversation_id)
+        case = await gather_case(
+            self.ctx,
+            source="moderator",
+            message=message,
+            conversation_id=message.conversation_id,
+            author_id=message.author_id,
+            content=message.body,
+            reasons=[],
+        )
+        return await self.act(case.id, "delete", reason=reason)
+
     async def _apply(
         self,
         case: ModerationCase,
@@ -175,6 +222,7 @@ class Enforcement:
                 raise ChatError("invalid_message", "The case has no author to suspend.")
             author.status = "disabled"
             self.suspended.append(author.id)
+            await self._mail_suspended(author, action)
         elif kind == "overturn":
             await self._overturn(case)
         if case.appeal_id is not None and kind in ("uphold", "overturn"):
@@ -228,6 +276,21 @@ class Enforcement:
             data={"case_id": str(case.id), "outcome": status},
             idempotency_key=f"moderation-case-closed:{case.id}",
         )
+
+    async def _mail_suspended(self, author: User, action: ModerationAction) -> None:
+        """Mail the notice straight to the address: delivery skips disabled users, and a suspended
+        user can no longer read the inbox. An address that cannot be mailed to gets nothing."""
+        try:
+            await enqueue_email(
+                self.session,
+                tenant_id=self.ctx.tenant_id,
+                to=author.email,
+                subject="Your fieldhub account is suspended",
+                body=SUSPENDED_MAIL.format(reason=action.reason, link=self.appeal_url),
+                idempotency_key=f"moderation-suspended:{action.id}",
+            )
+        except NotifyError:
+            return
 
     async def _tell_author(self, case: ModerationCase, action: ModerationAction, title: str, reason: str) -> None:
         if case.author_id is None:

@@ -11,7 +11,7 @@ from uuid_utils.compat import uuid7
 
 from channels.errors import ChatError
 from channels.moderation.cases import ModerationContext, publish_case
-from channels.moderation.views import AppealView
+from channels.moderation.views import AppealView, OwnActionView
 from persistence.models import ModerationAction, ModerationAppeal, ModerationCase
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 APPEALABLE = frozenset({"hide", "delete", "mute", "suspend", "warn", "reject"})
 MAX_STATEMENT = 2000
+MAX_LISTED = 50
 
 
 async def appeal(ctx: ModerationContext, action_id: UUID, statement: str) -> AppealView:
@@ -79,3 +80,31 @@ async def appeal(ctx: ModerationContext, action_id: UUID, statement: str) -> App
         details={"appeal_id": str(appeal_id), "case_id": str(case.id), "statement": statement},
     )
     return AppealView.from_row(record)
+
+
+async def actions_against(ctx: ModerationContext, *, message_id: UUID | None = None) -> list[OwnActionView]:
+    """The appealable actions taken against the caller (on one message, if given), newest first,
+    each with its appeal's status once appealed."""
+    statement = (
+        select(ModerationAction, ModerationAppeal.status)
+        .outerjoin(ModerationAppeal, ModerationAppeal.action_id == ModerationAction.id)
+        .where(ModerationAction.target_user_id == ctx.actor_id, ModerationAction.kind.in_(APPEALABLE))
+        .order_by(ModerationAction.created_at.desc())
+        .limit(MAX_LISTED)
+    )
+    if message_id is not None:
+        statement = statement.where(ModerationAction.message_id == message_id)
+    rows = await ctx.session.execute(statement)
+    return [
+        OwnActionView(
+            id=action.id,
+            kind=action.kind,
+            reason=action.reason,
+            created_at=action.created_at,
+            message_id=action.message_id,
+            conversation_id=action.conversation_id,
+            expires_at=action.expires_at,
+            appeal_status=status,
+        )
+        for action, status in rows.tuples()
+    ]

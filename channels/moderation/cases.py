@@ -21,6 +21,7 @@ from channels.moderation.views import (
     URGENT_PRIORITY,
     URGENT_REASONS,
     ActionView,
+    AppealView,
     CaseDetail,
     CaseEvent,
     CaseView,
@@ -33,6 +34,7 @@ from persistence.models import (
     Conversation,
     Message,
     ModerationAction,
+    ModerationAppeal,
     ModerationCase,
     ModerationFlag,
     ModeratorScope,
@@ -97,8 +99,13 @@ def priority_of(reasons: list[str], flag_count: int) -> int:
 
 
 def publish_case(ctx: ModerationContext, case: ModerationCase, *, opened: bool) -> None:
-    """Send the case to every moderator's screen once the transaction commits."""
-    event = CaseEvent(kind="case.opened" if opened else "case.updated", case=CaseView.from_row(case))
+    """Send the case to every moderator's screen once the transaction commits.
+
+    The topic reaches every reviewer of the tenant, scoped ones included, so the event leaves the
+    content out: a screen fetches the case over HTTP, where the moderator's scope applies.
+    """
+    view = msgspec.structs.replace(CaseView.from_row(case), content="")
+    event = CaseEvent(kind="case.opened" if opened else "case.updated", case=view)
     ctx.effects.publish(Outgoing(topic=moderation_topic(ctx.tenant_id), seq=None, payload=msgspec.json.encode(event)))
 
 
@@ -282,7 +289,11 @@ class CaseQueue:
         actions = await self.session.scalars(
             select(ModerationAction).where(ModerationAction.case_id == case.id).order_by(ModerationAction.created_at)
         )
+        appeal = await self.session.get(ModerationAppeal, case.appeal_id) if case.appeal_id else None
+        appealed = await self.session.get(ModerationAction, appeal.action_id) if appeal else None
         return CaseDetail(
+            appeal=AppealView.from_row(appeal) if appeal else None,
+            appealed_action=ActionView.from_row(appealed) if appealed else None,
             case=CaseView.from_row(case),
             flags=[
                 FlagNote(reporter_id=f.reporter_id, reason=f.reason, note=f.note, created_at=f.created_at)

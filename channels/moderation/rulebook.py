@@ -3,9 +3,10 @@ Every change bumps the tenant's rules version, so each node recompiles on its ne
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
@@ -14,7 +15,7 @@ from channels.moderation.rules import CompiledRules, RuleSpec, Sample, mask, spe
 from channels.moderation.screening import hits_summary
 from channels.moderation.views import RuleView
 from channels.text import find_links, parse_mentions
-from persistence.models import ModerationRule, ModerationSettings
+from persistence.models import ModerationCase, ModerationRule, ModerationSettings
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -53,6 +54,35 @@ class Rulebook:
     async def list(self) -> list[RuleView]:
         rows = await self.session.scalars(select(ModerationRule).order_by(ModerationRule.created_at))
         return [RuleView.from_row(r) for r in rows]
+
+    async def report(self) -> builtins.list[dict[str, Any]]:
+        """Per rule: how often it fired, and its cases by outcome (``dismissed``: moderators found
+        nothing wrong), counted from the cases themselves so it matches the queue."""
+        rule_id = func.unnest(ModerationCase.rule_ids).label("rule_id")
+        per_case = select(rule_id, ModerationCase.status.label("status")).subquery()
+        counts: dict[Any, dict[str, int]] = {}
+        rows = await self.session.execute(
+            select(per_case.c.rule_id, per_case.c.status, func.count()).group_by(per_case.c.rule_id, per_case.c.status)
+        )
+        for rid, status, n in rows.tuples():
+            counts.setdefault(rid, {})[status] = n
+        report = []
+        for rule in await self.session.scalars(select(ModerationRule).order_by(ModerationRule.created_at)):
+            by = counts.get(rule.id, {})
+            report.append(
+                {
+                    "rule_id": rule.id,
+                    "name": rule.name,
+                    "action": rule.action,
+                    "enabled": rule.enabled,
+                    "fired_count": rule.fired_count,
+                    "cases": sum(by.values()),
+                    "open": by.get("open", 0) + by.get("in_review", 0),
+                    "resolved": by.get("resolved", 0),
+                    "dismissed": by.get("dismissed", 0),
+                }
+            )
+        return report
 
     async def create(self, fields: dict[str, Any]) -> RuleView:
         rule = ModerationRule(tenant_id=self.ctx.tenant_id, created_by=self.ctx.actor_id, enabled=True, terms=[])

@@ -114,7 +114,8 @@ class CompiledRules:
                     if words:
                         by_term.setdefault(words, []).append(spec)
             elif spec.kind == "regex":
-                self._regexes.append((spec, compile_pattern(spec.pattern or "")))
+                # Saved rules were probed when saved (validate_rule); the shape checks still run.
+                self._regexes.append((spec, compile_pattern(spec.pattern or "", probe=False)))
             elif spec.kind == "link_domain":
                 for term in spec.terms:
                     self._domains.setdefault(term.strip().lower().lstrip("."), []).append(spec)

@@ -4,28 +4,35 @@ send when nothing fires; the rules themselves run in memory."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import msgspec
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import ChatError
 from channels.moderation.cases import ModerationContext, direct_auditor, gather_case
 from channels.moderation.rules import RULES, Hit, Sample, mask
 from channels.text import find_links, parse_mentions
 from persistence.models import Attachment, Message, MessageModeration, ModerationMute, ModerationRule, User
+from persistence.tenancy import bind_tenant
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
     from channels.effects import Effects
     from persistence.models import Conversation
 
+log = logging.getLogger("fieldhub.chat.moderation")
 REPEAT_WINDOW = timedelta(minutes=10)
 BURST_WINDOW = timedelta(minutes=1)
+_counting: set[asyncio.Task[None]] = set()
+"""Counts of blocked sends on their way to the database (kept here so they are not collected early)."""
 
 
 class Screening(msgspec.Struct, kw_only=True):
@@ -109,6 +116,7 @@ async def screen(
         return Screening(body=body)
     blocking = [h for h in hits if h.action == "block"]
     if blocking:
+        count_blocked(session, tenant_id, [h.rule_id for h in hits])
         raise ChatError("blocked_by_rule", f"Your message was not sent: it breaks the rule {blocking[0].name!r}.")
     return Screening(
         body=mask(body, hits),
@@ -116,6 +124,46 @@ async def screen(
         review_rule_ids=[h.rule_id for h in hits if h.action in ("flag", "hold")],
         fired_rule_ids=[h.rule_id for h in hits],
     )
+
+
+def count_blocked(session: AsyncSession, tenant_id: UUID, rule_ids: list[UUID]) -> None:
+    """Count the rules that fired on a blocked send, outside the send's transaction.
+
+    A block raises, and the send's transaction rolls back with everything in it, so an increment
+    made there (as :func:`after_store` does for sends that go through) would be lost: the rule
+    would never report its blocks. The count therefore goes in a short transaction of its own,
+    started as a separate task rather than awaited here. Awaiting it here would hold the send's
+    connection (and its conversation lock) while waiting for a second connection and for the
+    rule's row lock, which other sends firing the same rule hold until they commit: enough
+    concurrent blocked sends would then exhaust the pool waiting on themselves. As a task, it runs
+    once the send has rolled back and given its connection back. A Redis counter flushed later was
+    the other choice; it would need a flusher and could lose or double counts at each flush, where
+    this loses a count only if the process dies in the instant between the refusal and the update.
+    """
+    engine = session.bind
+    task = asyncio.get_running_loop().create_task(_add_fired(engine, tenant_id, rule_ids))  # type: ignore[arg-type]
+    _counting.add(task)
+    task.add_done_callback(_counting.discard)
+
+
+async def _add_fired(engine: AsyncEngine, tenant_id: UUID, rule_ids: list[UUID]) -> None:
+    counter = AsyncSession(engine)
+    bind_tenant(counter, tenant_id)
+    try:
+        async with counter, counter.begin():
+            await counter.execute(
+                update(ModerationRule)
+                .where(ModerationRule.id.in_(rule_ids))
+                .values(fired_count=ModerationRule.fired_count + 1)
+            )
+    except Exception:
+        log.exception("could not count a blocked send for rules %s", rule_ids)
+
+
+async def counted() -> None:
+    """Wait until the counts of blocked sends so far are stored (tests, and a node shutting down)."""
+    while _counting:
+        await asyncio.gather(*list(_counting), return_exceptions=True)
 
 
 async def after_store(

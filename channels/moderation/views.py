@@ -59,6 +59,10 @@ class CaseDetail(View, kw_only=True):
     context: list[MessageView]
     author_cases: list[CaseView]
     actions: list[ActionView]
+    appeal: AppealView | None = None
+    """For an appeal: the appellant's statement."""
+    appealed_action: ActionView | None = None
+    """For an appeal: the action appealed against (its reason and the content as it was)."""
 
 
 class CaseEvent(View, kw_only=True):
@@ -89,6 +93,20 @@ class AppealView(View, kw_only=True):
     statement: str
     status: str
     created_at: datetime
+
+
+class OwnActionView(View, kw_only=True):
+    """An action taken against the caller, as they see it (not who took it), and its appeal if any."""
+
+    id: UUID
+    kind: str
+    reason: str
+    created_at: datetime
+    message_id: UUID | None = None
+    conversation_id: UUID | None = None
+    expires_at: datetime | None = None
+    appeal_status: str | None = None
+    """``pending``, ``upheld`` or ``overturned`` once appealed; absent while it can still be appealed."""
 
 
 class RuleView(View, kw_only=True):

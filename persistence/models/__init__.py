@@ -1,5 +1,15 @@
 """Every domain's tables; importing this package registers them all on the shared metadata."""
 
+from persistence.models.approvals import (
+    ApprovalApprover,
+    ApprovalDelegation,
+    ApprovalEvent,
+    ApprovalLink,
+    ApprovalRequest,
+    ApprovalWorkflow,
+)
+from persistence.models.assets import Asset, AssetConditionEntry
+from persistence.models.attendance import AttendanceBreak, OvertimeRecord, Shift, WorkPolicy
 from persistence.models.chat import (
     Attachment,
     Conversation,
@@ -17,6 +27,7 @@ from persistence.models.fieldops import (
     TaskChecklistItem,
     TaskComment,
     TaskDependency,
+    TaskTemplate,
     TaskTimeEntry,
     Workplace,
     WorkplaceAssignment,
@@ -34,7 +45,10 @@ from persistence.models.identity import (
     User,
     UserRole,
 )
+from persistence.models.incidents import Incident, IncidentPerson, IncidentPhoto, IncidentStep
 from persistence.models.jobs import Job
+from persistence.models.leave import LeaveRequest, LeaveType
+from persistence.models.maintenance import MaintenanceComment, MaintenanceRequest, MaintenanceSla, MaintenanceStep
 from persistence.models.moderation import (
     MessageModeration,
     ModerationAction,
@@ -59,10 +73,21 @@ from persistence.models.notifications import (
     PushSubscription,
     VapidKey,
 )
+from persistence.models.privacy import AuditChain, PrivacyExport, PrivacySettings
 
 __all__ = [
+    "ApprovalApprover",
+    "ApprovalDelegation",
+    "ApprovalEvent",
+    "ApprovalLink",
+    "ApprovalRequest",
+    "ApprovalWorkflow",
+    "Asset",
+    "AssetConditionEntry",
     "Attachment",
+    "AttendanceBreak",
     "AttendanceRecord",
+    "AuditChain",
     "AuditEvent",
     "AuthChallenge",
     "AuthSession",
@@ -73,7 +98,17 @@ __all__ = [
     "Department",
     "EmailSuppression",
     "InboxEvent",
+    "Incident",
+    "IncidentPerson",
+    "IncidentPhoto",
+    "IncidentStep",
     "Job",
+    "LeaveRequest",
+    "LeaveType",
+    "MaintenanceComment",
+    "MaintenanceRequest",
+    "MaintenanceSla",
+    "MaintenanceStep",
     "Message",
     "MessageEdit",
     "MessageModeration",
@@ -94,20 +129,26 @@ __all__ = [
     "NotificationPreference",
     "NotificationRequest",
     "NotificationSettings",
+    "OvertimeRecord",
     "PasswordReset",
+    "PrivacyExport",
+    "PrivacySettings",
     "PushSubscription",
     "Reaction",
     "Role",
+    "Shift",
     "Task",
     "TaskChecklistItem",
     "TaskComment",
     "TaskDependency",
+    "TaskTemplate",
     "TaskTimeEntry",
     "Tenant",
     "ThreadFollow",
     "User",
     "UserRole",
     "VapidKey",
+    "WorkPolicy",
     "Workplace",
     "WorkplaceAssignment",
 ]

@@ -7,7 +7,7 @@ person, one running timer per person, no task depending on itself.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -16,12 +16,14 @@ from sqlalchemy import (
     ARRAY,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
     text,
 )
@@ -100,6 +102,9 @@ class AttendanceRecord(TenantScoped, AuditedModel):
     clock_out_longitude: Mapped[float | None] = mapped_column(Float)
     clock_out_accuracy_m: Mapped[float | None] = mapped_column(Float)
     clock_out_distance_m: Mapped[float | None] = mapped_column(Float)
+    clock_in_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Accepted outside the geofence under a tenant policy of ``flag``."""
+    clock_out_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Task(TenantScoped, AuditedModel):
@@ -109,11 +114,22 @@ class Task(TenantScoped, AuditedModel):
     __table_args__ = (
         Index("ix_task_assignee_status", "assignee_id", "status"),
         Index("ix_task_tenant_due", "tenant_id", "due_at"),
+        Index("ix_task_assignee_due", "assignee_id", "due_at", "id"),
+        Index(
+            "ix_task_open_due",
+            "tenant_id",
+            "due_at",
+            postgresql_where=text("status IN ('todo', 'in_progress', 'blocked') AND due_at IS NOT NULL"),
+        ),
+        # One task per occurrence of a recurring template, however often the worker runs.
+        UniqueConstraint("template_id", "occurrence_at", name="uq_task_occurrence"),
     )
 
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     assignee_id: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    assignee_role_id: Mapped[UUID | None] = mapped_column(ForeignKey("role.id", ondelete="SET NULL"))
+    """Assigned to everyone holding this role: any of them may work it until a person is assigned."""
     workplace_id: Mapped[UUID | None] = mapped_column(ForeignKey("workplace.id", ondelete="SET NULL"), index=True)
     created_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     due_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -123,6 +139,43 @@ class Task(TenantScoped, AuditedModel):
     requires_photo: Mapped[bool] = mapped_column(Boolean, default=False)
     photo_attachment_id: Mapped[UUID | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
     completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    template_id: Mapped[UUID | None] = mapped_column(ForeignKey("task_template.id", ondelete="SET NULL"))
+    occurrence_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """The template's occurrence this task was generated for (its first due time)."""
+    due_soon_notified_for: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """The due time the "due soon" notification went out for; a new due time is announced again."""
+    overdue_notified_for: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """The due time the "overdue" notification went out for."""
+
+
+class TaskTemplate(TenantScoped, AuditedModel):
+    """A recurring task: the worker turns each occurrence into a task, a horizon ahead.
+
+    Occurrences fall at ``due_time`` local time in the workplace's time zone (``timezone`` when the
+    template has no workplace): daily, on ``weekdays`` (0 = Monday) or on ``month_day`` of each month
+    (the month's last day when it is shorter), from ``starts_on`` to ``ends_on`` inclusive.
+    """
+
+    __tablename__ = "task_template"
+
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    labels: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    requires_photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    checklist: Mapped[list[str]] = mapped_column(ARRAY(String(500)), default=list)
+    assignee_id: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    assignee_role_id: Mapped[UUID | None] = mapped_column(ForeignKey("role.id", ondelete="SET NULL"))
+    workplace_id: Mapped[UUID | None] = mapped_column(ForeignKey("workplace.id", ondelete="CASCADE"), index=True)
+    frequency: Mapped[str] = mapped_column(String(16))
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    month_day: Mapped[int | None] = mapped_column(Integer)
+    due_time: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 
 class TaskDependency(TenantScoped, AuditedModel):

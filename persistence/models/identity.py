@@ -7,7 +7,18 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ARRAY, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -142,10 +153,17 @@ class PasswordReset(TenantScoped, AuditedModel):
 
 
 class AuditEvent(TenantScoped, Model):
-    """An append-only record of an auth event or a change to identity data: who, what, when, from where."""
+    """An append-only record of an auth event or a change to identity data: who, what, when, from where.
+
+    Each tenant's entries form a hash chain (``persistence.audit_chain``): ``seq``, ``prev_hash``,
+    ``hash`` and the personal digest are filled in as the row is inserted, never by the caller.
+    """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_tenant_occurred", "tenant_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_event_tenant_occurred", "tenant_id", "occurred_at"),
+        UniqueConstraint("tenant_id", "seq", name="uq_audit_event_tenant_seq"),
+    )
 
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     actor_user_id: Mapped[UUID | None] = mapped_column(index=True)
@@ -157,3 +175,12 @@ class AuditEvent(TenantScoped, Model):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    personal_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    """SHA-256 over ``personal_salt``, ``ip``, ``user_agent`` and ``details``: what the chain hashes of them."""
+    personal_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    """Dropped when the entry is pseudonymised, so its former personal fields cannot be guessed from the digest."""
+    pseudonymised_by: Mapped[int | None] = mapped_column(BigInteger)
+    """The ``seq`` of the chained erasure that replaced this entry's personal fields."""

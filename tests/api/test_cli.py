@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
 import asyncpg
+import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api import embedded
 from api.settings import Settings
 from persistence.backup import libpq_url
+from tests.api.metrics.scrape import sample
+from tests.kit import create_database, drop_database, eventually
 
 
 async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path, settings: Settings) -> None:
@@ -82,3 +89,130 @@ async def test_create_admin_makes_a_tenant_whose_admin_signs_in(
     )
     assert response.status_code == 200
     assert "users:write" in (await client.get("/api/v1/auth/me")).json()["permissions"]
+
+
+async def _fieldhub(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def small_database(scratch_database: str) -> str:
+    """A database with one table of 100 rows: its backups take a second."""
+    connection = await asyncpg.connect(libpq_url(scratch_database))
+    try:
+        await connection.execute("CREATE TABLE reading (v int); INSERT INTO reading SELECT generate_series(1, 100)")
+    finally:
+        await connection.close()
+    return scratch_database
+
+
+def _backup_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FIELDHUB_DATA_DIR": str(tmp_path),
+        "FIELDHUB_DATABASE_URL": database_url,
+        "FIELDHUB_BACKUP_DIR": str(tmp_path / "backups"),
+        **extra,
+    }
+
+
+async def test_db_backup_stores_a_verified_backup_that_db_backups_lists_and_db_restore_restores(
+    tmp_path: Path, small_database: str, postgres_server_url: str
+) -> None:
+    env = _backup_env(tmp_path, small_database)
+    code, out, err = await _fieldhub("db", "backup", env=env)
+    assert code == 0, err
+    assert "verified" in out
+    code, out, _ = await _fieldhub("db", "backups", env=env)
+    assert code == 0
+    [header, line] = out.strip().splitlines()
+    assert header.split() == ["name", "taken_at", "(UTC)", "size", "status"]
+    name = line.split()[0]
+    assert name.startswith("fieldhub-")
+    assert name.endswith("-manual")
+    assert " verified in " in line
+    code, out, _ = await _fieldhub("db", "backups", "--json", env=env)
+    [manifest] = json.loads(out)
+    assert (manifest["name"], manifest["tables"], manifest["verification"]["status"]) == (
+        name,
+        {"reading": 100},
+        "verified",
+    )
+
+    target_name = f"fieldhub_restore_{secrets.token_hex(4)}"
+    target = await create_database(postgres_server_url, target_name)
+    try:
+        code, out, err = await _fieldhub("db", "restore", name, env=_backup_env(tmp_path, target))
+        assert code == 0, err
+        assert f"restored {name}" in out
+        connection = await asyncpg.connect(libpq_url(target))
+        try:
+            assert await connection.fetchval("SELECT count(*) FROM reading") == 100
+        finally:
+            await connection.close()
+    finally:
+        await drop_database(postgres_server_url, target_name)
+
+
+async def test_db_restore_of_an_unknown_backup_fails_with_not_found(tmp_path: Path, small_database: str) -> None:
+    code, _, err = await _fieldhub(
+        "db", "restore", "fieldhub-20200101T000000Z", env=_backup_env(tmp_path, small_database)
+    )
+    assert code == 1
+    assert "(not_found)" in err
+
+
+async def test_db_backups_without_a_store_says_how_to_configure_one(tmp_path: Path, small_database: str) -> None:
+    env = _backup_env(tmp_path, small_database)
+    del env["FIELDHUB_BACKUP_DIR"]
+    code, _, err = await _fieldhub("db", "backups", env=env)
+    assert code == 1
+    assert "FIELDHUB_BACKUP_DIR" in err
+    assert "(no_store)" in err
+
+
+async def test_a_backup_folder_and_a_bucket_together_are_refused(tmp_path: Path, small_database: str) -> None:
+    env = _backup_env(tmp_path, small_database, FIELDHUB_BACKUP_S3_BUCKET="fieldhub-backups")
+    code, _, err = await _fieldhub("db", "backups", env=env)
+    assert code == 2
+    assert "FIELDHUB_BACKUP_DIR and FIELDHUB_BACKUP_S3_BUCKET" in err
+
+
+async def test_the_worker_takes_a_verified_backup_and_reports_it_on_its_metrics_port(
+    tmp_path: Path, settings: Settings
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _backup_env(
+        tmp_path,
+        settings.database_url or "",
+        FIELDHUB_REDIS_URL=settings.redis_url or "",
+        FIELDHUB_SECRET_KEY=settings.secret_key or "",
+    )
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "api.cli", "worker", "--metrics-port", str(port), env=env, stderr=log
+        )
+        try:
+
+            async def verified_at() -> float | None:
+                try:
+                    async with httpx.AsyncClient() as http:
+                        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+                except httpx.TransportError:
+                    return None
+                return sample(text, "fieldhub_backup_last_verified_timestamp_seconds", store="folder")
+
+            stamp = await eventually(verified_at, timeout=90)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 30) == 0
+    assert abs(stamp - time.time()) < 120
+    [backup] = [path.name for path in (tmp_path / "backups").iterdir() if path.suffix == ".json"]
+    assert backup.startswith("fieldhub-")

@@ -16,16 +16,22 @@ from delivery.jobs import job_handlers
 from delivery.push import PushSender
 from delivery.vapid import load_vapid
 from delivery.worker import Worker
+from tests.delivery.arrange import set_aside_other_tenants_jobs
+from tests.kit import TenantKit
 
 WorkerFactory = Callable[..., "contextlib.AbstractAsyncContextManager[Worker]"]
 
 
 @pytest.fixture
-def notification_worker(runtime: Runtime) -> WorkerFactory:
-    """Start a worker running the notification jobs, mailing to ``smtp_port``, until the block ends."""
+def notification_worker(runtime: Runtime, tenant: TenantKit) -> WorkerFactory:
+    """Start a worker running the notification jobs, mailing to ``smtp_port``, until the block ends.
+
+    Other tenants' waiting notification jobs are set aside first: only this test's reach its servers.
+    """
 
     @asynccontextmanager
     async def start(*, smtp_port: int, presence: object = None) -> AsyncIterator[Worker]:
+        await set_aside_other_tenants_jobs(runtime.settings.database_url or "", tenant.id)
         mailer = EmailSender(smtp_url=f"smtp://127.0.0.1:{smtp_port}", sender="fieldhub <noreply@fieldhub.test>")
         async with runtime.db.transaction() as session:
             vapid = await load_vapid(session, secret=runtime.settings.resolved_secret_key())

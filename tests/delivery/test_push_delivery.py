@@ -7,11 +7,11 @@ from uuid import UUID
 from sqlalchemy import select, text
 
 from api.runtime import Runtime
+from bench.push_service import FakeBrowser, PushService, running_push_service
 from delivery.subscriptions import save_subscription
 from persistence.models import PushSubscription
 from tests.delivery.arrange import delivery, send
 from tests.delivery.conftest import WorkerFactory
-from tests.delivery.push_service import FakeBrowser, PushService, running_push_service
 from tests.delivery.smtp_scripts import scripted_smtp
 from tests.kit import TenantKit, eventually
 

@@ -6,7 +6,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -92,7 +92,9 @@ def artifacts() -> Path:
 async def login(browser: Browser, web_app: AppNode, tenant: TenantKit) -> AsyncIterator[Login]:
     """``await login(role, width=1280)``: a new browser context signed in as that user of the tenant.
 
-    Page errors fail the test: a client that throws is broken even if the screen looks right.
+    ``prepare(context)`` runs before the page opens (grant permissions, route the WebSocket...);
+    other keywords go to ``browser.new_context`` (``timezone_id``...). Page errors fail the test:
+    a client that throws is broken even if the screen looks right.
     """
     from playwright.async_api import expect
 
@@ -100,10 +102,18 @@ async def login(browser: Browser, web_app: AppNode, tenant: TenantKit) -> AsyncI
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    async def open_as(role: str, *, width: int = 1280) -> Page:
-        context = await browser.new_context(viewport={"width": width, "height": 800}, base_url=web_app.url)
+    async def open_as(
+        role: str,
+        *,
+        width: int = 1280,
+        prepare: Callable[[BrowserContext], Awaitable[None]] | None = None,
+        **options: Any,
+    ) -> Page:
+        context = await browser.new_context(viewport={"width": width, "height": 800}, base_url=web_app.url, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
+        if prepare is not None:
+            await prepare(context)
         page = await context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{role}: {error}"))
         await page.goto("/")

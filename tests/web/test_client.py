@@ -1,5 +1,9 @@
-"""The browser client end to end: two people chat live, one drops off and catches up, markup stays text,
-mentions reach the inbox live, and screenshots of chat and inbox at phone and desktop width."""
+"""The browser client end to end: the inbox (a mention arrives live, devices stay in step, a link
+opens the item), screenshots of the chat and the inbox at phone and desktop width, and the page's
+own protection (CSP, plain errors, no file outside the client).
+
+The live chat between two people is in ``test_live_chat.py``; connection loss in ``test_offline.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,128 +16,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.kit import TenantKit
+from tests.web.steps import DESKTOP, PHONE, bodies, channel, message, notify, open_conversation, png, post, send
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
-
     from tests.nodes import AppNode
     from tests.web.conftest import Login
 
+__all__ = ["DESKTOP", "PHONE", "bodies", "channel", "open_conversation", "send"]
+
 pytestmark = pytest.mark.timeout(90)
-
-PHONE = 375
-DESKTOP = 1280
-
-
-async def channel(
-    client: AsyncTestClient[Litestar], tenant: TenantKit, name: str, members: list[str]
-) -> dict[str, Any]:
-    """A public channel created by the admin with ``members`` (roles) in it."""
-    response = await client.post(
-        "/api/v1/conversations",
-        json={"name": name, "member_ids": [str(tenant.users[m]) for m in members]},
-        headers=await tenant.headers(client, "admin"),
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def open_conversation(page: Page, name: str) -> None:
-    from playwright.async_api import expect
-
-    await page.locator(".sidebar .conv", has_text=name).click()
-    await expect(page.locator(".chat-title")).to_contain_text(name)
-    await expect(page.locator(".chat .older")).to_have_text("This is the beginning of the conversation.")
-
-
-async def send(page: Page, text: str, *, where: str = ".chat") -> None:
-    box = page.locator(f"{where} .composer-input")
-    await box.fill(text)
-    await box.press("Enter")
-
-
-def bodies(page: Page, where: str = ".chat") -> Any:
-    return page.locator(f"{where} .message:not(.pending) .body")
-
-
-async def test_two_people_chat_live_and_catch_up_after_going_offline(
-    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit, artifacts: Path
-) -> None:
-    from playwright.async_api import expect
-
-    await channel(client, tenant, "store-7", ["staff"])
-    admin = await login("admin", width=DESKTOP)
-    staff = await login("staff", width=PHONE)
-    await open_conversation(admin, "store-7")
-    await open_conversation(staff, "store-7")
-
-    # Typing, then the message itself: pending for the sender until acked, live for the other.
-    await admin.locator(".chat .composer-input").press_sequentially("Shelf 4")
-    await expect(staff.locator(".chat .typing")).to_have_text("Admin is typing…")
-    await admin.locator(".chat .composer-input").press("Shift+Enter")
-    await admin.locator(".chat .composer-input").press_sequentially("restocked, see https://example.com/plan")
-    await admin.locator(".chat .composer-input").press("Enter")
-    await expect(bodies(staff)).to_have_text(["Shelf 4\nrestocked, see https://example.com/plan"])
-    await expect(staff.locator(".chat .typing")).to_have_text("")
-    link = staff.locator(".chat .message .body a")
-    await expect(link).to_have_attribute("href", "https://example.com/plan")
-    await expect(link).to_have_attribute("rel", "noopener noreferrer")
-    await expect(link).to_have_attribute("target", "_blank")
-    await expect(admin.locator(".chat .message.pending")).to_have_count(0)
-
-    # A reaction from the phone shows on the desktop.
-    first = staff.locator(".chat .message").first
-    await first.hover()
-    await first.locator(".react-open").click()
-    await first.get_by_role("button", name="React 👍").click()
-    await expect(admin.locator(".chat .message .reaction")).to_have_text(["👍 1"])
-
-    # A reply in a thread.
-    await admin.locator(".chat .message").first.hover()
-    await admin.locator(".chat .message").first.get_by_role("button", name="Reply in thread").click()
-    await send(admin, "Photo of the shelf follows", where=".thread")
-    await expect(bodies(admin, ".thread")).to_have_text(
-        ["Shelf 4\nrestocked, see https://example.com/plan", "Photo of the shelf follows"]
-    )
-    await expect(staff.locator(".chat .thread-link")).to_have_text("1 reply")
-    await staff.locator(".chat .thread-link").click()
-    await expect(bodies(staff, ".thread").last).to_have_text("Photo of the shelf follows")
-    await staff.get_by_role("button", name="Close thread").click()
-
-    # Markup in a message is text, and runs nothing.
-    attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-    await send(admin, attack)
-    await expect(bodies(staff).last).to_have_text(attack)
-    assert await staff.evaluate("window.__pwned") is None
-    assert await admin.evaluate("window.__pwned") is None
-    await expect(staff.locator(".chat .message .body img, .chat .message .body script")).to_have_count(0)
-
-    await admin.screenshot(path=artifacts / "chat-desktop.png")
-    await staff.screenshot(path=artifacts / "chat-phone.png")
-
-    # The phone goes offline: it says so, misses three messages, queues one of its own, then catches up.
-    await staff.context.set_offline(True)
-    await expect(staff.locator("#banner")).to_contain_text("offline")
-    for n in range(1, 4):
-        await send(admin, f"missed {n}")
-    await expect(bodies(admin).last).to_have_text("missed 3")
-    await send(staff, "sent while offline")
-    await expect(staff.locator(".chat .message.pending .status")).to_contain_text("Not sent")
-    await staff.context.set_offline(False)
-    await expect(staff.locator("body")).to_have_attribute("data-connection", "open")
-    await expect(staff.locator("#banner")).to_be_hidden()
-    expected = [
-        "Shelf 4\nrestocked, see https://example.com/plan",
-        attack,
-        "missed 1",
-        "missed 2",
-        "missed 3",
-        "sent while offline",
-    ]
-    await expect(bodies(staff)).to_have_text(expected)
-    await expect(bodies(admin)).to_have_text(expected)
-    await expect(staff.locator(".chat .message.pending")).to_have_count(0)
 
 
 async def test_a_mention_reaches_the_inbox_live(
@@ -149,7 +40,9 @@ async def test_a_mention_reaches_the_inbox_live(
 
     box = admin.locator(".chat .composer-input")
     await box.press_sequentially("Please check the freezer @Sta")
-    await expect(admin.get_by_role("option")).to_have_text(["Staff " + tenant.email("staff")])
+    await expect(admin.locator(".chat .autocomplete").get_by_role("option")).to_have_text(
+        ["Staff " + tenant.email("staff")]
+    )
     await box.press("Enter")
     await expect(box).to_have_value(f"Please check the freezer <@{tenant.users['staff']}> ")
     await box.press("Enter")
@@ -157,6 +50,7 @@ async def test_a_mention_reaches_the_inbox_live(
 
     # The staff member is elsewhere: the bell counts it, the sidebar badges it, the inbox lists it.
     await expect(staff.locator(".topbar .bell .count")).to_have_text("1")
+    await expect(staff.locator(".topbar .bell")).to_have_attribute("aria-label", "Notifications, 1 unread")
     await expect(staff.locator(".sidebar .conv", has_text="night-shift").locator(".badge.mentions")).to_have_text("@1")
     await staff.locator(".topbar .bell").click()
     item = staff.locator(".inbox-list .notification")
@@ -172,6 +66,100 @@ async def test_a_mention_reaches_the_inbox_live(
     await expect(staff.locator(".topbar .bell .count")).to_be_hidden()
     await expect(staff.locator(".chat-title")).to_contain_text("night-shift")
     await expect(bodies(staff)).to_have_text(["Please check the freezer @Staff"])
+    await expect(staff.locator(".chat .message.mentions-me .mention.me")).to_have_text("@Staff")
+
+
+async def test_the_inbox_stays_in_step_on_two_devices(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    phone = await login("staff", width=PHONE)
+    desk = await login("staff", width=DESKTOP)
+    for title in ("Shift changed", "Report ready", "Task assigned"):
+        await notify(client, tenant, "staff", title)
+    for page in (phone, desk):
+        await expect(page.locator(".topbar .bell .count")).to_have_text("3")
+    await desk.locator(".topbar .bell").click()
+    await phone.locator(".topbar .bell").click()
+    items = desk.locator(".inbox-list .notification")
+    await expect(items.locator(".title")).to_have_text(["Task assigned", "Report ready", "Shift changed"])
+
+    await items.filter(has_text="Report ready").get_by_role("button", name="Mark read").click()
+    await expect(phone.locator(".topbar .bell .count")).to_have_text("2")
+    await expect(phone.locator(".inbox-list .notification.unread .title")).to_have_text(
+        ["Task assigned", "Shift changed"]
+    )
+
+    await (
+        phone.locator(".inbox-list .notification", has_text="Shift changed")
+        .get_by_role("button", name="Archive")
+        .click()
+    )
+    await expect(items.locator(".title")).to_have_text(["Task assigned", "Report ready"])
+
+    await phone.get_by_role("button", name="Mark all read").click()
+    await expect(desk.locator(".topbar .bell .count")).to_be_hidden()
+    await expect(desk.locator(".inbox-list .notification.unread")).to_have_count(0)
+    await items.filter(has_text="Task assigned").get_by_role("button", name="Mark unread").click()
+    await expect(phone.locator(".topbar .bell .count")).to_have_text("1")
+
+
+async def test_a_mention_in_a_thread_opens_the_thread_from_the_inbox(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    room = await channel(client, tenant, "deliveries", ["staff"])
+    admin = await tenant.headers(client, "admin")
+    root = await post(client, admin, room["id"], "Truck at door 2")
+    for n in range(60):  # the root is older than the first page of history
+        await post(client, admin, room["id"], f"later {n}")
+    await post(client, admin, room["id"], f"<@{tenant.users['staff']}> sign for it", thread_root_id=root["id"])
+    staff = await login("staff", width=PHONE)
+    await expect(staff.locator(".topbar .bell .count")).to_have_text("1")
+    await staff.locator(".topbar .bell").click()
+    await staff.locator(".inbox-list .notification button.open").click()
+    await expect(staff.locator(".thread .message.flash > .body")).to_have_text("@Staff sign for it")
+    await expect(bodies(staff, ".thread")).to_have_text(["Truck at door 2", "@Staff sign for it"])
+    await staff.get_by_role("button", name="Close thread").click()
+    await expect(message(staff, "Truck at door 2")).to_be_visible()
+
+
+async def test_screenshots_of_the_chat_at_phone_and_desktop_width(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit, artifacts: Path
+) -> None:
+    from playwright.async_api import expect
+
+    room = await channel(client, tenant, "store-7", ["staff", "supervisor"])
+    staff_headers = await tenant.headers(client, "staff")
+    upload = await client.post(
+        "/api/v1/files", files={"file": ("shelf.png", png(240, 120), "image/png")}, headers=staff_headers
+    )
+    assert upload.status_code == 201, upload.text
+    supervisor = await tenant.headers(client, "supervisor")
+    first = await post(client, supervisor, room["id"], "Morning! Planogram for aisle 5 is live.")
+    await post(client, staff_headers, room["id"], "Shelf 4 restocked", attachment_ids=[upload.json()["id"]])
+    await post(
+        client,
+        await tenant.headers(client, "admin"),
+        room["id"],
+        "Thanks, see https://example.com/plan",
+        thread_root_id=first["id"],
+    )
+    await client.put(f"/api/v1/messages/{first['id']}/reactions/👍", headers=staff_headers)
+    admin = await login("admin", width=DESKTOP)
+    staff = await login("staff", width=PHONE)
+    for page in (admin, staff):
+        await open_conversation(page, "store-7")
+        await expect(page.locator(".chat .message .attachment img")).to_be_visible()
+        await send(page, "On my way")
+    await expect(bodies(admin)).to_have_count(4)
+    await expect(admin.locator(".chat .thread-link")).to_have_text("1 reply")
+    await admin.screenshot(path=artifacts / "chat-desktop.png")
+    await staff.screenshot(path=artifacts / "chat-phone.png")
+    for page in (admin, staff):  # nothing wider than the screen
+        assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 async def test_wrong_password_is_said_plainly_and_the_page_is_locked_down(
@@ -195,5 +183,6 @@ async def test_wrong_password_is_said_plainly_and_the_page_is_locked_down(
     async with httpx.AsyncClient(base_url=web_app.url) as http:
         script = await http.get("/static/app.js")
         assert script.headers["content-type"].startswith("text/javascript")
+        assert (await http.get("/static/icon.svg")).headers["content-type"].startswith("image/svg+xml")
         assert (await http.get("/static/../api/app.py")).status_code == 404
         assert (await http.get("/static/app.py")).status_code == 404

@@ -1,4 +1,4 @@
-"""One's own attendance: clock in, clock out, and the list of one's stays."""
+"""One's own attendance: clock in, clock out, breaks, and the list of one's stays."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.attendance import deps
 from api.attendance.deps import AttendanceDep
-from api.attendance.schemas import AttendanceResponse, ClockIn, ClockOut, attendance_response
+from api.attendance.schemas import (
+    AttendanceResponse,
+    BreakEvent,
+    BreakResponse,
+    ClockIn,
+    ClockOut,
+    attendance_response,
+    break_response,
+)
 from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.deps import CallerDep, Limit, Offset, OriginDep
@@ -30,7 +38,8 @@ class ClockController(Controller):
         """Clock in at an assigned workplace from inside its geofence; ``occurred_at`` for an offline clock-in.
 
         Errors: ``404 not_found``, ``403 not_assigned``, ``409 workplace_inactive``,
-        ``422 outside_geofence`` (with ``distance_m``), ``409 already_clocked_in``, ``409 out_of_order``,
+        ``422 outside_geofence`` (with ``distance_m``; accepted with ``clock_in_flagged`` when the tenant's
+        geofence policy is ``flag``), ``409 already_clocked_in``, ``409 out_of_order``,
         ``422 naive_datetime`` / ``in_future`` / ``too_old``.
         """
         return attendance_response(await attendance.clock_in(data, actor=current_user, origin=origin))
@@ -39,12 +48,33 @@ class ClockController(Controller):
     async def clock_out(
         self, data: JSONBody[ClockOut], attendance: AttendanceDep, current_user: CallerDep, origin: OriginDep
     ) -> AttendanceResponse:
-        """Clock out from inside the workplace's geofence.
+        """Clock out from inside the workplace's geofence; an open break ends with it, and overtime is computed.
 
         Errors: ``409 not_clocked_in``, ``409 out_of_order``, ``422 outside_geofence``,
         ``422 naive_datetime`` / ``in_future`` / ``too_old``.
         """
         return attendance_response(await attendance.clock_out(data, actor=current_user, origin=origin))
+
+    @post("/breaks/start", operation_id="StartBreak", status_code=201)
+    async def start_break(
+        self, attendance: AttendanceDep, current_user: CallerDep, origin: OriginDep, data: JSONBody[BreakEvent]
+    ) -> BreakResponse:
+        """Start a break of one's open attendance (``occurred_at`` for one sent later).
+
+        Errors: ``409 not_clocked_in``, ``409 already_on_break``, ``409 out_of_order``,
+        ``422 naive_datetime`` / ``in_future`` / ``too_old``.
+        """
+        return break_response(await attendance.start_break(data, actor=current_user, origin=origin))
+
+    @post("/breaks/end", operation_id="EndBreak", status_code=200)
+    async def end_break(
+        self, attendance: AttendanceDep, current_user: CallerDep, origin: OriginDep, data: JSONBody[BreakEvent]
+    ) -> BreakResponse:
+        """End one's current break.
+
+        Errors: ``409 not_on_break``, ``409 out_of_order``, ``422 naive_datetime`` / ``in_future`` / ``too_old``.
+        """
+        return break_response(await attendance.end_break(data, actor=current_user, origin=origin))
 
     @get("/mine", operation_id="ListMyAttendance")
     async def mine(

@@ -22,9 +22,16 @@ from api.chat.schemas import (
     ThreadPage,
 )
 from api.deps import CallerDep, OptionalId, RuntimeDep
+from api.moderation.deps import ModerationDep
+from api.moderation.deps import commit_and_publish as publish_moderation
+from api.moderation.deps import dependencies as moderation_dependencies
+from channels.errors import ChatError
 from channels.history import History
-from channels.messages import Messages
+from channels.messages import Messages, reaction_counts
+from channels.moderation.actions import Enforcement
+from channels.moderation.visibility import as_seen_by, states_of
 from channels.views import MessageView
+from persistence.models import Message
 
 MessageId = Annotated[UUID, PathParameter(description="The message.")]
 ConversationId = Annotated[UUID, PathParameter(description="The conversation.")]
@@ -81,7 +88,7 @@ class MessageController(Controller):
     path = "/api/v1/messages"
     tags = ["chat"]
     guards = [requires(Permission.CHAT_USE)]
-    dependencies = dependencies
+    dependencies = {**dependencies, **moderation_dependencies}
 
     @patch("/{message_id:uuid}", operation_id="EditMessage")
     async def edit(
@@ -93,12 +100,30 @@ class MessageController(Controller):
 
     @delete("/{message_id:uuid}", operation_id="DeleteMessage", status_code=204)
     async def remove(
-        self, message_id: MessageId, conversations: ConversationsDep, runtime: RuntimeDep, current_user: CallerDep
+        self,
+        message_id: MessageId,
+        conversations: ConversationsDep,
+        moderation: ModerationDep,
+        runtime: RuntimeDep,
+        current_user: CallerDep,
+        reason: Annotated[
+            str | None,
+            QueryParameter(max_length=1000, description="Why a moderator deletes someone else's message (required)."),
+        ] = None,
     ) -> None:
-        """The author deletes their message; a moderator deletes anyone's."""
-        await Messages(conversations=conversations).delete(
-            message_id, as_moderator=current_user.can(Permission.MODERATION_REVIEW)
-        )
+        """The author deletes their message. A moderator deletes anyone's with a ``reason`` (422
+        ``invalid_message`` without one): that resolves the message's moderation case by a delete,
+        audited with the content as it was and appealable by the author."""
+        message = await conversations.session.get(Message, message_id)
+        if (
+            message is not None
+            and message.author_id != current_user.id
+            and current_user.can(Permission.MODERATION_REVIEW)
+        ):
+            await Enforcement(moderation).delete_message(conversations, message_id, reason=reason or "")
+            await publish_moderation(runtime, moderation)
+            return
+        await Messages(conversations=conversations).delete(message_id)
         await commit_and_publish(runtime, conversations)
 
     @get("/{message_id:uuid}/thread", operation_id="GetThread")
@@ -108,10 +133,28 @@ class MessageController(Controller):
         root, replies = await History(conversations=conversations).thread(message_id, after=after, limit=limit)
         return ThreadPage(root=root, replies=replies)
 
+    @get("/{message_id:uuid}", operation_id="GetMessage")
+    async def get_message(self, message_id: MessageId, conversations: ConversationsDep) -> MessageView:
+        """One message as the caller sees it (a linked reply tells its ``thread_root_id`` and ``seq``);
+        404 for one the caller may not read."""
+        session = conversations.session
+        message = await session.get(Message, message_id)
+        if message is None:
+            raise ChatError("not_found", "No such message.")
+        await conversations.visible(message.conversation_id)
+        reactions = (await reaction_counts(session, [message.id])).get(message.id)
+        state = (await states_of(session, [message.id])).get(message.id)
+        return as_seen_by(MessageView.of(message, reactions), state, conversations.user_id)
+
     @get("/{message_id:uuid}/edits", operation_id="GetEditHistory")
     async def edits(self, message_id: MessageId, conversations: ConversationsDep) -> list[EditHistoryEntry]:
-        """Earlier texts of an edited message, oldest first."""
+        """Earlier texts of an edited message, oldest first (none while moderation holds or hides
+        the message from the caller: its history would show what the placeholder hides)."""
         rows = await Messages(conversations=conversations).edits(message_id)
+        if rows and await states_of(conversations.session, [message_id]):
+            message = await conversations.session.get(Message, message_id)  # loaded above: no query
+            if message is None or message.author_id != conversations.user_id:
+                return []
         return [
             EditHistoryEntry(previous_body=e.previous_body, edited_at=e.edited_at.isoformat(), editor_id=e.editor_id)
             for e in rows

@@ -18,6 +18,8 @@ from channels.moderation.actions import Enforcement
 from channels.moderation.cases import CaseQueue
 from channels.moderation.views import ActionView, CaseDetail, CaseStatus, CaseView
 
+# The client's page for appealing a suspension without a session (views/suspension.js).
+SUSPENSION_APPEAL_PAGE = "/#/suspension-appeal"
 CaseId = Annotated[UUID, PathParameter(description="The case.")]
 
 
@@ -75,8 +77,8 @@ class CaseController(Controller):
     ) -> ActionView:
         """Dismiss, hide, restore, delete, warn, mute, suspend, approve or reject (held), uphold or
         overturn (appeals); ``reason`` is required. A suspension revokes the author's sessions and
-        closes their sockets on every node once committed."""
-        enforcement = Enforcement(moderation)
+        closes their sockets on every node once committed, and mails them how to appeal."""
+        enforcement = Enforcement(moderation, appeal_url=f"{runtime.settings.public_url}{SUSPENSION_APPEAL_PAGE}")
         action = await enforcement.act(
             case_id, data.kind, reason=data.reason, mute_minutes=data.mute_minutes, mute_scope=data.mute_scope
         )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.chat.deps import ConversationsDep
 from api.chat.deps import dependencies as chat_dependencies
-from api.deps import RuntimeDep
+from api.deps import OptionalId, RuntimeDep
 from api.moderation.deps import ModerationDep, commit_and_publish, dependencies
 from api.moderation.schemas import Appeal, FlagItem, FlagReceipt
-from channels.moderation.appeals import appeal
+from channels.moderation.appeals import actions_against, appeal
 from channels.moderation.flags import flag_item
-from channels.moderation.views import AppealView
+from channels.moderation.views import AppealView, OwnActionView
 
 
 class FlagController(Controller):
@@ -46,3 +46,9 @@ class FlagController(Controller):
         made = await appeal(moderation, data.action_id, data.statement)
         await commit_and_publish(runtime, moderation)
         return made
+
+    @get("/actions/mine", operation_id="ListActionsAgainstMe")
+    async def mine(self, moderation: ModerationDep, message_id: OptionalId = None) -> list[OwnActionView]:
+        """Actions taken against the caller (on one message, if given), newest first: what can be
+        appealed, and how earlier appeals stand. Who took them is not told."""
+        return await actions_against(moderation, message_id=message_id)

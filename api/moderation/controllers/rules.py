@@ -13,7 +13,7 @@ from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.deps import RuntimeDep
 from api.moderation.deps import ModerationDep, commit_and_publish, dependencies
-from api.moderation.schemas import RuleFields, RulePatch, RuleTest, RuleTestResult
+from api.moderation.schemas import RuleFields, RulePatch, RuleReport, RuleTest, RuleTestResult
 from channels.moderation.rulebook import Rulebook, try_rule
 from channels.moderation.rules import RuleSpec
 from channels.moderation.views import RuleView
@@ -30,6 +30,12 @@ class RuleController(Controller):
     @get("/", operation_id="ListRules")
     async def list_rules(self, moderation: ModerationDep) -> list[RuleView]:
         return await Rulebook(moderation).list()
+
+    @get("/report", operation_id="RuleReport")
+    async def report(self, moderation: ModerationDep) -> list[RuleReport]:
+        """Per rule: how often it fired (blocked sends included) and how many of its cases moderators
+        dismissed, resolved, or have still open."""
+        return msgspec.convert(await Rulebook(moderation).report(), list[RuleReport])
 
     @post("/", operation_id="CreateRule", status_code=201)
     async def create(self, data: JSONBody[RuleFields], moderation: ModerationDep, runtime: RuntimeDep) -> RuleView:

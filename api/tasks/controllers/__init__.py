@@ -4,6 +4,14 @@ from api.tasks.controllers.checklist import ChecklistController
 from api.tasks.controllers.comments import CommentController
 from api.tasks.controllers.dependencies import DependencyController
 from api.tasks.controllers.tasks import TaskController
+from api.tasks.controllers.templates import TemplateController
 from api.tasks.controllers.time import TimeController
 
-__all__ = ["ChecklistController", "CommentController", "DependencyController", "TaskController", "TimeController"]
+__all__ = [
+    "ChecklistController",
+    "CommentController",
+    "DependencyController",
+    "TaskController",
+    "TemplateController",
+    "TimeController",
+]

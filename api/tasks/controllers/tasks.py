@@ -82,11 +82,12 @@ class TaskController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[TaskResponse]:
-        """Tasks assigned to the caller, soonest due first, with the same filters."""
+        """Tasks assigned to the caller, or to one of their roles and not taken yet, soonest due first, with the
+        same filters."""
         rows, total = await tasks.page(
             limit=limit,
             offset=offset,
-            assignee_id=current_user.id,
+            mine=current_user.id,
             workplace_id=workplace_id,
             status=status,
             priority=priority,
@@ -107,7 +108,7 @@ class TaskController(Controller):
     ) -> TaskDetail:
         """Add a task; its assignee is notified (category ``task``) in the same transaction.
 
-        Errors: ``404 not_found`` for an assignee, workplace or dependency not in the tenant,
+        Errors: ``404 not_found`` for an assignee, role, workplace or dependency not in the tenant,
         ``422 naive_datetime`` for ``due_at`` without an offset.
         """
         return await tasks.detail(await tasks.create_task(data, actor=current_user, origin=origin))

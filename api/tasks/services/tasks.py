@@ -11,23 +11,19 @@ from uuid import UUID
 import msgspec
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import any_, literal, select, text
+from sqlalchemy import and_, any_, literal, or_, select, text
 from uuid_utils.compat import uuid7
 
 from api.errors import AppError
 from api.tasks.schemas import ChecklistItemResponse, TaskDetail, checklist_item_response, task_response
-from api.tasks.services._base import audit_task, require_worker, task_of_tenant
+from api.tasks.services._base import announce, audit_task, require_worker, task_of_tenant, task_state, tell
 from api.workplaces.base import FieldService, changes, equal_to, matching, require_aware, require_row, utc_now
-from delivery.notify import Priority, Recipients, notify
-from persistence.models import Attachment, Task, TaskChecklistItem, TaskDependency, User, Workplace
+from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, UserRole, Workplace
 
 if TYPE_CHECKING:
     from api.audit import Origin
     from api.auth.principal import CurrentUser
     from api.tasks.schemas import StatusChange, TaskCreate, TaskUpdate
-
-# Task priorities to notification priorities: an urgent task is loud, but never "critical" (safety only).
-NOTIFY_PRIORITY: dict[str, Priority] = {"low": "low", "normal": "normal", "high": "high", "urgent": "high"}
 
 
 class TaskService(FieldService[Task]):
@@ -54,12 +50,21 @@ class TaskService(FieldService[Task]):
         label: str | None = None,
         due_before: datetime | None = None,
         search: str | None = None,
+        mine: UUID | None = None,
     ) -> tuple[Sequence[Task], int]:
-        """One page of tasks, soonest due first (undated last); ``search`` matches the title."""
+        """One page of tasks, soonest due first (undated last); ``search`` matches the title.
+
+        ``mine`` names a person: their tasks, and those without an assignee given to one of their roles.
+        """
         filters: list[Any] = [
             *equal_to(assignee_id=assignee_id, workplace_id=workplace_id, status=status, priority=priority),
             *matching(search, "title"),
         ]
+        if mine is not None:
+            my_roles = select(UserRole.role_id).where(UserRole.user_id == mine)
+            filters.append(
+                or_(Task.assignee_id == mine, and_(Task.assignee_id.is_(None), Task.assignee_role_id.in_(my_roles)))
+            )
         if label is not None:
             filters.append(literal(label) == any_(Task.labels))
         if due_before is not None:
@@ -89,7 +94,7 @@ class TaskService(FieldService[Task]):
                 ``naive_datetime`` (422) for ``due_at`` without an offset.
         """
         due_at = require_aware(data.due_at, "due_at") if data.due_at is not None else None
-        await self._check_references(data.assignee_id, data.workplace_id)
+        await self._check_references(data.assignee_id, data.workplace_id, data.assignee_role_id)
         for depends_on_id in set(data.depends_on):
             await require_row(self.session, Task, depends_on_id, "depends_on")
         task = await self.create(
@@ -98,6 +103,7 @@ class TaskService(FieldService[Task]):
                 title=data.title,
                 description=data.description,
                 assignee_id=data.assignee_id,
+                assignee_role_id=data.assignee_role_id,
                 workplace_id=data.workplace_id,
                 created_by=actor.id,
                 due_at=due_at,
@@ -116,6 +122,7 @@ class TaskService(FieldService[Task]):
             )
         await self.session.flush()
         audit_task(self.session, actor, origin, "task.create", task.id, {"assignee_id": _str(task.assignee_id)})
+        announce(self.session, task, "created", task_state(task), by=actor.id)
         await self._notify_assignee(task, actor)
         return task
 
@@ -125,16 +132,21 @@ class TaskService(FieldService[Task]):
         fields = changes(data)
         if fields.get("due_at") is not None:
             fields["due_at"] = require_aware(fields["due_at"], "due_at")
-        await self._check_references(fields.get("assignee_id"), fields.get("workplace_id"))
+        await self._check_references(
+            fields.get("assignee_id"), fields.get("workplace_id"), fields.get("assignee_role_id")
+        )
         if "labels" in fields:
             fields["labels"] = sorted(set(fields["labels"]))
         changed = sorted(name for name, value in fields.items() if getattr(task, name) != value)
         for name in changed:
             setattr(task, name, fields[name])
         task = await self.update(task)
-        if changed:
-            audit_task(self.session, actor, origin, "task.update", task.id, {"fields": changed})
-        if "assignee_id" in changed:
+        if not changed:
+            return task
+        audit_task(self.session, actor, origin, "task.update", task.id, {"fields": changed})
+        assigned = bool({"assignee_id", "assignee_role_id"} & set(changed))
+        announce(self.session, task, "assigned" if assigned else "updated", task_state(task, changed), by=actor.id)
+        if assigned:
             await self._notify_assignee(task, actor)
         return task
 
@@ -147,7 +159,10 @@ class TaskService(FieldService[Task]):
                 ``not_found`` (404) for an attachment not in the tenant.
         """
         task = await task_of_tenant(self.session, task_id, lock=True)
-        require_worker(task, actor)
+        await require_worker(self.session, task, actor)
+        if task.assignee_id is None and task.assignee_role_id is not None and data.status != "cancelled":
+            # Working a task given to one's role takes it: it is now one's own.
+            task.assignee_id = actor.id
         if data.status == "done":
             await self._check_done(task, data.photo_attachment_id)
             task.completed_at = utc_now()
@@ -158,6 +173,7 @@ class TaskService(FieldService[Task]):
         previous, task.status = task.status, data.status
         task = await self.update(task)
         audit_task(self.session, actor, origin, "task.status", task.id, {"from": previous, "to": data.status})
+        announce(self.session, task, "status", task_state(task), by=actor.id)
         return task
 
     async def add_dependency(self, task_id: UUID, depends_on_id: UUID, *, actor: CurrentUser, origin: Origin) -> Task:
@@ -186,6 +202,7 @@ class TaskService(FieldService[Task]):
             self.session.add(TaskDependency(tenant_id=actor.tenant_id, task_id=task.id, depends_on_id=depends_on_id))
             await self.session.flush()
             audit_task(self.session, actor, origin, "task.depend", task.id, {"depends_on_id": str(depends_on_id)})
+            announce(self.session, task, "dependency", {"added": str(depends_on_id)}, by=actor.id)
         return task
 
     async def remove_dependency(
@@ -204,15 +221,20 @@ class TaskService(FieldService[Task]):
         await self.session.delete(edge)
         await self.session.flush()
         audit_task(self.session, actor, origin, "task.undepend", task.id, {"depends_on_id": str(depends_on_id)})
+        announce(self.session, task, "dependency", {"removed": str(depends_on_id)}, by=actor.id)
         return task
 
     # -- rules ---------------------------------------------------------------------------------
 
-    async def _check_references(self, assignee_id: UUID | None, workplace_id: UUID | None) -> None:
+    async def _check_references(
+        self, assignee_id: UUID | None, workplace_id: UUID | None, assignee_role_id: UUID | None = None
+    ) -> None:
         if assignee_id is not None:
             await require_row(self.session, User, assignee_id, "assignee_id", status="active")
         if workplace_id is not None:
             await require_row(self.session, Workplace, workplace_id, "workplace_id")
+        if assignee_role_id is not None:
+            await require_row(self.session, Role, assignee_role_id, "assignee_role_id")
 
     async def _check_done(self, task: Task, photo_attachment_id: UUID | None) -> None:
         waiting = await self.session.scalars(
@@ -256,22 +278,16 @@ class TaskService(FieldService[Task]):
         )
 
     async def _notify_assignee(self, task: Task, actor: CurrentUser) -> None:
-        """Tell the assignee, in this transaction; nobody is told about a task they gave themselves."""
-        if task.assignee_id is None or task.assignee_id == actor.id:
-            return
+        """Tell whoever the task is now for, in this transaction; nobody is told about a task they gave themselves."""
         due = f" Due {task.due_at.isoformat()}." if task.due_at else ""
-        await notify(
+        await tell(
             self.session,
-            tenant_id=actor.tenant_id,
-            recipients=Recipients(users=[task.assignee_id]),
-            category="task",
-            title=f"New task: {task.title}"[:200],
+            task,
+            title=f"New task: {task.title}",
             body=f"{task.description[:3800]}{due}".strip(),
-            priority=NOTIFY_PRIORITY[task.priority],
-            link=f"/tasks/{task.id}",
-            data={"task_id": str(task.id)},
             # Each assignment is its own event: reassigning later notifies again.
-            idempotency_key=f"task.assigned:{task.id}:{task.assignee_id}:{uuid7()}",
+            key=f"task.assigned:{task.id}:{task.assignee_id or task.assignee_role_id}:{uuid7()}",
+            exclude=actor.id,
         )
 
 

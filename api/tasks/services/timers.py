@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select, text
 
 from api.errors import AppError
 from api.tasks.schemas import TaskTime, UserTime, time_entry_response
-from api.tasks.services._base import audit_task, require_worker, task_of_tenant
+from api.tasks.services._base import announce, audit_task, require_worker, task_of_tenant
 from api.workplaces.base import FieldService, require_aware, require_not_future, utc_now
 from persistence.models import TaskTimeEntry
 
@@ -40,7 +41,7 @@ class TimeService(FieldService[TaskTimeEntry]):
             AppError: ``not_your_task`` (403); ``timer_running`` (409) while one of theirs runs, on any task.
         """
         task = await task_of_tenant(self.session, task_id)
-        require_worker(task, actor)
+        await require_worker(self.session, task, actor)
         await self._lock_person(actor.id)
         running = await self.running(actor.id)
         if running is not None:
@@ -54,6 +55,7 @@ class TimeService(FieldService[TaskTimeEntry]):
             TaskTimeEntry(tenant_id=actor.tenant_id, task_id=task.id, user_id=actor.id, started_at=utc_now())
         )
         audit_task(self.session, actor, origin, "task.timer.start", task.id, {"entry_id": str(entry.id)})
+        announce(self.session, task, "time", _entry(entry), by=actor.id)
         return entry
 
     async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> TaskTimeEntry:
@@ -65,6 +67,7 @@ class TimeService(FieldService[TaskTimeEntry]):
         entry.ended_at = utc_now()
         entry = await self.update(entry)
         audit_task(self.session, actor, origin, "task.timer.stop", entry.task_id, {"entry_id": str(entry.id)})
+        announce(self.session, await task_of_tenant(self.session, entry.task_id), "time", _entry(entry), by=actor.id)
         return entry
 
     async def add_entry(
@@ -77,7 +80,7 @@ class TimeService(FieldService[TaskTimeEntry]):
                 ``invalid_interval`` (422) unless it ends after it starts, within 24 hours.
         """
         task = await task_of_tenant(self.session, task_id)
-        require_worker(task, actor)
+        await require_worker(self.session, task, actor)
         started = require_aware(data.started_at, "started_at")
         ended = require_aware(data.ended_at, "ended_at")
         require_not_future(ended, "ended_at", skew=CLOCK_SKEW)
@@ -99,6 +102,7 @@ class TimeService(FieldService[TaskTimeEntry]):
             )
         )
         audit_task(self.session, actor, origin, "task.time.add", task.id, {"entry_id": str(entry.id)})
+        announce(self.session, task, "time", _entry(entry), by=actor.id)
         return entry
 
     async def totals(self, task_id: UUID) -> TaskTime:
@@ -133,3 +137,8 @@ class TimeService(FieldService[TaskTimeEntry]):
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"task-timer:{user_id}"}
         )
+
+
+def _entry(entry: TaskTimeEntry) -> dict[str, Any]:
+    state: dict[str, Any] = msgspec.to_builtins(time_entry_response(entry))
+    return state

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 
-from api.tasks.services._base import audit_task, require_worker, task_of_tenant
+from api.tasks.schemas import checklist_item_response, comment_response
+from api.tasks.services._base import announce, audit_task, require_worker, task_of_tenant
 from api.workplaces.base import FieldService, changes, require_row, utc_now
 from persistence.models import TaskChecklistItem, TaskComment
 
@@ -44,6 +46,7 @@ class ChecklistService(FieldService[TaskChecklistItem]):
             )
         )
         audit_task(self.session, actor, origin, "task.checklist.add", task.id, {"item_id": str(item.id)})
+        announce(self.session, task, "checklist", msgspec.to_builtins(checklist_item_response(item)), by=actor.id)
         return item
 
     async def update_item(
@@ -51,7 +54,7 @@ class ChecklistService(FieldService[TaskChecklistItem]):
     ) -> TaskChecklistItem:
         """Tick, untick or reword a line (``not_your_task`` (403) unless the assignee or a task manager)."""
         task = await task_of_tenant(self.session, task_id)
-        require_worker(task, actor)
+        await require_worker(self.session, task, actor)
         item: TaskChecklistItem = await require_row(
             self.session, TaskChecklistItem, item_id, "item_id", task_id=task.id
         )
@@ -70,6 +73,7 @@ class ChecklistService(FieldService[TaskChecklistItem]):
             task.id,
             {"item_id": str(item.id), "fields": sorted(fields)},
         )
+        announce(self.session, task, "checklist", msgspec.to_builtins(checklist_item_response(item)), by=actor.id)
         return item
 
 
@@ -101,4 +105,5 @@ class CommentService(FieldService[TaskComment]):
             TaskComment(tenant_id=actor.tenant_id, task_id=task.id, author_id=actor.id, body=data.body)
         )
         audit_task(self.session, actor, origin, "task.comment", task.id, {"comment_id": str(comment.id)})
+        announce(self.session, task, "comment", msgspec.to_builtins(comment_response(comment)), by=actor.id)
         return comment

@@ -6,7 +6,11 @@ import { Socket } from "./socket.js";
 import { Store } from "./store.js";
 import { ChatView, ThreadPanel } from "./views/chat.js";
 import { signIn } from "./views/login.js";
-import { BrowsePanel, DirectPanel, InboxPanel, SearchPanel } from "./views/panels.js";
+import { canModerate, ModerationConsole } from "./views/moderation.js";
+import { BrowsePanel, InboxPanel, SearchPanel } from "./views/panels.js";
+import { NewChannelPanel, NewMessagePanel } from "./views/people.js";
+import { SettingsPanel } from "./views/settings.js";
+import { claimPush, releasePush } from "./push.js";
 import { Sidebar } from "./views/sidebar.js";
 
 const root = document.getElementById("root");
@@ -73,6 +77,8 @@ async function start(me) {
 
   root.replaceChildren(h("main", { class: "center" }, h("p", { class: "boot" }, "Loading your conversations…")));
   await Promise.all([store.loadUsers(), store.loadConversations(), store.loadInboxCounts()]);
+  store.loadPresence([me.id]);
+  claimPush();
 
   // --- layout ---
   const app = h("div", { class: "app", dataset: { pane: "list" } });
@@ -84,7 +90,7 @@ async function start(me) {
     aside.replaceChildren();
     current = null;
     app.dataset.panel = "";
-    if (location.hash === "#/inbox") history.replaceState(null, "", chat.conv ? `#/c/${chat.conv.id}` : "#/");
+    if (location.hash === "#/inbox" || location.hash === "#/settings") history.replaceState(null, "", chat.conv ? `#/c/${chat.conv.id}` : "#/");
   };
   const showPanel = (which) => {
     current = which;
@@ -99,9 +105,9 @@ async function start(me) {
       app.dataset.pane = "list";
       location.hash = "#/";
     },
-    onOpenThread: (conv, message) => {
+    onOpenThread: (conv, message, replyId = null) => {
       showPanel(thread);
-      thread.open(conv, message);
+      thread.open(conv, message, replyId);
     },
   });
   const openConversation = async (id, messageId = null) => {
@@ -131,11 +137,14 @@ async function start(me) {
     onOpenMessage: (m) => navigate(`/#/c/${m.conversation_id}/m/${m.thread_root_id || m.id}`),
   });
   const browse = new BrowsePanel(store, { onClose: closePanel, onOpen: (id) => { closePanel(); location.hash = `#/c/${id}`; } });
-  const direct = new DirectPanel(store, { onClose: closePanel, onOpen: (id) => { closePanel(); location.hash = `#/c/${id}`; } });
+  const direct = new NewMessagePanel(store, { onClose: closePanel, onOpen: (id) => { closePanel(); location.hash = `#/c/${id}`; } });
+  const newChannel = new NewChannelPanel(store, { onClose: closePanel, onOpen: (id) => { closePanel(); location.hash = `#/c/${id}`; } });
+  const settings = new SettingsPanel(store, { onClose: closePanel });
   const sidebar = new Sidebar(store, {
     onOpen: () => null, // the link's hash change opens it
     onBrowse: () => { showPanel(browse); browse.open(); },
     onNewDirect: () => { showPanel(direct); direct.open(); },
+    onNewChannel: () => { showPanel(newChannel); newChannel.open(); },
   });
 
   const bellCount = h("span", { class: "count", hidden: true });
@@ -158,7 +167,9 @@ async function start(me) {
     showPanel(search);
     search.run(q);
   } } }, searchInput);
+  const settingsButton = h("button", { type: "button", class: "gear", "aria-label": "Settings", title: "Settings", on: { click: () => { location.hash = "#/settings"; } } }, icon("gear"));
   const signOutButton = h("button", { type: "button", class: "small signout", on: { click: async () => {
+    await releasePush();
     try {
       await api.post("/api/v1/auth/logout");
     } catch {
@@ -169,10 +180,14 @@ async function start(me) {
   } } }, "Sign out");
   const top = h("header", { class: "topbar" },
     h("a", { href: "#/", class: "brand", "aria-label": "fieldhub home" }, "fieldhub"),
-    searchForm, bell,
+    searchForm, bell, settingsButton,
     h("span", { class: "whoami", title: me.email }, me.name), signOutButton);
+  // The moderator console, for users whose roles hold a moderation permission (views/moderation.js).
+  const moderation = canModerate(me) ? new ModerationConsole(store) : null;
+  if (moderation) top.insertBefore(moderation.link(), bell);
 
   app.append(h("a", { href: "#chat-title", class: "skip" }, "Skip to conversation"), top, sidebar.el, chat.el, aside);
+  if (moderation) app.insertBefore(moderation.el, aside);
   root.replaceChildren(app);
   sidebar.render();
 
@@ -181,6 +196,12 @@ async function start(me) {
 
   const route = () => {
     const hash = location.hash || "#/";
+    if (moderation && moderation.route(hash)) {
+      if (current) closePanel();
+      if (chat.conv) chat.close();
+      app.dataset.pane = "mod";
+      return;
+    }
     const conv = hash.match(/^#\/c\/([0-9a-f-]{36})(?:\/m\/([0-9a-f-]{36}))?/i);
     if (conv) {
       if (current === inbox) closePanel();
@@ -188,13 +209,29 @@ async function start(me) {
     } else if (hash === "#/inbox") {
       showPanel(inbox);
       inbox.open();
+    } else if (hash === "#/settings") {
+      if (current !== settings) {
+        showPanel(settings);
+        settings.open();
+      }
     } else {
       app.dataset.pane = "list";
     }
   };
   window.addEventListener("hashchange", () => { if (!stopped) route(); });
   document.addEventListener("keydown", (e) => {
+    if (stopped) return; // a listener of an earlier sign-in
     if (e.key === "Escape" && current && !e.defaultPrevented && !(e.target instanceof HTMLTextAreaElement)) closePanel();
+    if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      // Alt+↑/↓: the previous or next conversation in the sidebar's order.
+      const links = [...sidebar.el.querySelectorAll("a.conv")];
+      if (!links.length) return;
+      e.preventDefault();
+      const at = links.findIndex((a) => a.dataset.conversationId === store.activeId);
+      const next = at < 0 ? 0 : (at + (e.key === "ArrowDown" ? 1 : links.length - 1)) % links.length;
+      location.hash = `#/c/${links[next].dataset.conversationId}`;
+      links[next].focus();
+    }
   });
   socket.start();
   route();

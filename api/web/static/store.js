@@ -2,38 +2,12 @@
 // Every durable event is applied exactly once, by `seq`, whatever order it arrives in (live, replayed, or both).
 
 import * as api from "./api.js";
-import { randomId } from "./dom.js";
+import { applyConversationEvent, applyTyping } from "./events.js";
+import { applyInboxEvent, loadInbox, loadInboxCounts, markNotifications } from "./inbox.js";
+import { queueSend, trySend } from "./outbox.js";
+import { SeqTracker } from "./seq.js";
 
-const GAP_WAIT_MS = 2_000; // live events of one topic may arrive swapped; wait before calling it a gap
-
-/** The `seq`s applied for one topic: everything up to `seq`, plus those in `above`. */
-export class SeqTracker {
-  constructor(seq = 0) {
-    this.seq = seq;
-    this.above = new Set();
-  }
-
-  /** True the first time `seq` is seen (then it counts as applied); false for a duplicate. */
-  accept(seq) {
-    if (seq <= this.seq || this.above.has(seq)) return false;
-    if (seq === this.seq + 1) {
-      this.seq = seq;
-      while (this.above.delete(this.seq + 1)) this.seq += 1;
-    } else {
-      this.above.add(seq);
-    }
-    return true;
-  }
-
-  get hasGap() {
-    return this.above.size > 0;
-  }
-
-  reset(seq) {
-    this.seq = seq;
-    this.above.clear();
-  }
-}
+export { SeqTracker };
 
 function newerMessage(a, b) {
   // Which snapshot of one message is the later one: a delete beats everything, then the later edit.
@@ -198,7 +172,7 @@ export class Store extends EventTarget {
     }
     if (view.kind === "group" && !view.name) {
       const names = conv.members.filter((m) => m.user_id !== this.me.id).map((m) => this.nameOf(m.user_id));
-      return names.join(", ") || "Group";
+      return names.sort((a, b) => a.localeCompare(b)).join(", ") || "Group";
     }
     return view.name || "Untitled";
   }
@@ -216,12 +190,36 @@ export class Store extends EventTarget {
 
   upsertMessage(conv, message) {
     const existing = conv.messages.get(message.id);
-    const chosen = existing ? newerMessage(message, existing) : message;
+    let chosen = existing ? newerMessage(message, existing) : message;
     // Reactions follow events once the message is known; keep the richer of the two lists otherwise.
     if (existing && chosen !== existing && !chosen.deleted) chosen.reactions = message.reactions || existing.reactions;
+    if (chosen === message && this.isOwnPlaceholder(message)) {
+      // The event carries what others see of my held or hidden message; I still read it whole:
+      // keep the text I have, and ask HTTP for it (replay after a reconnect brings only the placeholder).
+      if (existing && !existing.deleted) chosen = { ...existing, moderation: message.moderation };
+      this.fetchOwn(conv, message.id);
+    }
     conv.messages.set(message.id, chosen);
     if (message.author_id === this.me.id) this.pending.delete(message.client_id);
     return chosen;
+  }
+
+  isOwnPlaceholder(message) {
+    return Boolean(message.moderation) && message.author_id === this.me.id && !message.deleted && !message.body && !(message.attachment_ids || []).length;
+  }
+
+  /** My own message as HTTP gives it to me (whole, even while others see a placeholder). */
+  async fetchOwn(conv, id) {
+    try {
+      const whole = await api.get(`/api/v1/messages/${id}`);
+      const current = conv.messages.get(id);
+      if (current && !current.deleted && current.moderation) {
+        conv.messages.set(id, whole);
+        this.emit("messages", conv.id);
+      }
+    } catch {
+      // gone or no longer readable: keep what is shown
+    }
   }
 
   async openConversation(id) {
@@ -317,8 +315,8 @@ export class Store extends EventTarget {
   onFrame(frame) {
     switch (frame.type) {
       case "event":
-        if (frame.topic === this.inbox.topic) this.onInboxEvent(frame.seq, frame.event);
-        else this.onConversationEvent(frame.topic, frame.seq, frame.event);
+        if (frame.topic === this.inbox.topic) applyInboxEvent(this, frame.seq, frame.event);
+        else applyConversationEvent(this, frame.topic, frame.seq, frame.event);
         break;
       case "subscribed":
         this.onSubscribed(frame);
@@ -332,7 +330,7 @@ export class Store extends EventTarget {
         break;
       }
       case "typing":
-        this.onTyping(frame);
+        applyTyping(this, frame);
         break;
       case "presence":
         this.presence.set(frame.user_id, frame.status);
@@ -358,121 +356,6 @@ export class Store extends EventTarget {
     if (frame.resume === "too_far" || (frame.resume === "recovered" && conv.tracker.hasGap)) this.refetch(conv);
   }
 
-  onConversationEvent(topic, seq, event) {
-    const id = this.conversationOfTopic(topic);
-    if (!id) return;
-    const conv = this.conversations.get(id);
-    if (!conv) {
-      this.fetchConversation(id); // its history comes over HTTP, this event with it
-      return;
-    }
-    if (event.kind === "read") {
-      if (event.user_id !== this.me.id) {
-        conv.readers.set(event.user_id, Math.max(conv.readers.get(event.user_id) || 0, event.seq));
-        this.emit("messages", id);
-      } else if (conv.membership && event.seq > conv.membership.last_read_seq) {
-        conv.membership.last_read_seq = event.seq; // read on another device
-        conv.unread = 0;
-        conv.mentions = 0;
-        this.emit("conversations");
-      }
-      return;
-    }
-    if (seq === null || seq === undefined) return;
-    if (!conv.tracker.accept(seq)) return; // already applied: live and replayed both delivered it
-    this.applyChatEvent(conv, event);
-    if (conv.tracker.hasGap) this.watchGap(conv);
-    this.emit("messages", id);
-    this.emit("conversations");
-  }
-
-  watchGap(conv) {
-    if (conv.gapTimer) return;
-    conv.gapTimer = setTimeout(() => {
-      conv.gapTimer = null;
-      if (conv.tracker.hasGap && this.socket) this.socket.subscribe(this.topicOf(conv.id), conv.tracker.seq);
-    }, GAP_WAIT_MS);
-  }
-
-  applyChatEvent(conv, event) {
-    if (event.conversation) conv.view = event.conversation;
-    if (event.at && event.kind === "message.created") conv.view.last_message_at = event.at;
-    conv.view.last_seq = Math.max(conv.view.last_seq || 0, conv.tracker.seq);
-    switch (event.kind) {
-      case "message.created": {
-        const message = this.upsertMessage(conv, event.message);
-        if (message.author_id !== this.me.id && !this.isReading(conv)) {
-          conv.unread += 1;
-          if ((message.mentions || []).includes(this.me.id) || message.mention_here || message.mention_channel) conv.mentions += 1;
-          this.emit("incoming", { conversation: conv, message });
-        }
-        if (message.author_id) this.stopTyping(conv, message.author_id);
-        break;
-      }
-      case "message.edited":
-      case "message.deleted":
-      case "message.moderated":
-      case "message.pinned":
-      case "message.unpinned":
-        if (event.message) this.upsertMessage(conv, event.message);
-        break;
-      case "reaction.added":
-      case "reaction.removed":
-        this.applyReaction(conv, event.reaction, event.kind === "reaction.added");
-        break;
-      case "member.joined":
-      case "member.updated":
-        if (event.member) {
-          conv.members = conv.members.filter((m) => m.user_id !== event.member.user_id).concat([event.member]);
-          this.ensureUser(event.member.user_id);
-        }
-        break;
-      case "member.left":
-        conv.members = conv.members.filter((m) => m.user_id !== event.removed_user_id);
-        break;
-      default:
-        break;
-    }
-  }
-
-  applyReaction(conv, change, add) {
-    const message = conv.messages.get(change.message_id);
-    if (!message) return;
-    const reactions = (message.reactions || []).map((r) => ({ ...r, users: [...(r.users || [])] }));
-    let entry = reactions.find((r) => r.emoji === change.emoji);
-    if (add) {
-      if (!entry) {
-        entry = { emoji: change.emoji, count: 0, users: [] };
-        reactions.push(entry);
-      }
-      if (!entry.users.includes(change.user_id)) {
-        entry.users.push(change.user_id);
-        entry.count += 1;
-      }
-    } else if (entry && entry.users.includes(change.user_id)) {
-      entry.users = entry.users.filter((u) => u !== change.user_id);
-      entry.count -= 1;
-    }
-    conv.messages.set(message.id, { ...message, reactions: reactions.filter((r) => r.count > 0) });
-  }
-
-  onTyping(frame) {
-    const id = this.conversationOfTopic(frame.topic);
-    const conv = id && this.conversations.get(id);
-    if (!conv || frame.user_id === this.me.id) return;
-    clearTimeout(conv.typing.get(frame.user_id));
-    if (frame.active === false) conv.typing.delete(frame.user_id);
-    else conv.typing.set(frame.user_id, setTimeout(() => this.stopTyping(conv, frame.user_id), frame.expires_in_ms || 6000));
-    this.emit("typing", conv.id);
-  }
-
-  stopTyping(conv, userId) {
-    if (!conv.typing.has(userId)) return;
-    clearTimeout(conv.typing.get(userId));
-    conv.typing.delete(userId);
-    this.emit("typing", conv.id);
-  }
-
   /** Whether the user is looking at the end of this conversation right now (set by the chat view). */
   isReading(conv) {
     return this.activeId === conv.id && document.visibilityState === "visible" && this.readingAtBottom;
@@ -480,45 +363,14 @@ export class Store extends EventTarget {
 
   // --- sending -----------------------------------------------------------------------------------
 
-  send(conv, body, { threadRootId = null, attachmentIds = [], attachments = [] } = {}) {
-    const item = {
-      client_id: randomId(),
-      conversation_id: conv.id,
-      body,
-      thread_root_id: threadRootId,
-      attachment_ids: attachmentIds,
-      attachments,
-      created_at: new Date().toISOString(),
-      author_id: this.me.id,
-      state: "pending",
-      error: null,
-    };
-    this.pending.set(item.client_id, item);
-    this.emit("messages", conv.id);
-    this.trySend(item);
-    return item;
+  /** Show `body` at once as pending and send it (see outbox.js). */
+  send(conv, body, options = {}) {
+    return queueSend(this, conv, body, options);
   }
 
   /** Send (or resend: the same client_id never makes a double) one pending message. */
-  async trySend(item) {
-    item.state = "pending";
-    item.error = null;
-    this.emit("messages", item.conversation_id);
-    const frame = { type: "send", conversation_id: item.conversation_id, client_id: item.client_id, body: item.body };
-    if (item.thread_root_id) frame.thread_root_id = item.thread_root_id;
-    if (item.attachment_ids.length) frame.attachment_ids = item.attachment_ids;
-    try {
-      const ack = await this.socket.request(frame);
-      const conv = this.conversations.get(item.conversation_id);
-      if (conv && ack.message) this.upsertMessage(conv, ack.message);
-      this.pending.delete(item.client_id);
-    } catch (error) {
-      if (!this.pending.has(item.client_id)) return; // the event beat the ack
-      item.state = "failed";
-      item.retryable = ["offline", "disconnected", "timeout", "rate_limited", "unavailable"].includes(error.code);
-      item.error = item.retryable ? "Not sent: no connection." : error.message;
-    }
-    this.emit("messages", item.conversation_id);
+  trySend(item) {
+    return trySend(this, item);
   }
 
   retryFailed() {
@@ -560,51 +412,15 @@ export class Store extends EventTarget {
 
   // --- inbox -------------------------------------------------------------------------------------
 
-  async loadInboxCounts() {
-    const counts = await api.get("/api/v1/notifications/counts");
-    this.inbox.topic = counts.topic;
-    this.inbox.tracker.reset(counts.seq);
-    this.inbox.unread = counts.unread;
-    this.inbox.unseen = counts.unseen;
-    this.emit("inbox");
+  loadInboxCounts() {
+    return loadInboxCounts(this);
   }
 
-  async loadInbox(force = false) {
-    if (this.inbox.loaded && !force) return;
-    if (force) await this.loadInboxCounts();
-    const page = await api.get(`/api/v1/notifications${api.qs({ limit: 50 })}`);
-    this.inbox.items = new Map(page.items.map((n) => [n.id, n]));
-    this.inbox.loaded = true;
-    this.emit("inbox");
+  loadInbox(force = false) {
+    return loadInbox(this, force);
   }
 
-  onInboxEvent(seq, event) {
-    if (seq !== null && seq !== undefined && !this.inbox.tracker.accept(seq)) return;
-    if (event.counts) {
-      this.inbox.unread = event.counts.unread;
-      this.inbox.unseen = event.counts.unseen;
-    }
-    if (event.kind === "notification.created" && event.notification) {
-      this.inbox.items.set(event.notification.id, event.notification);
-      this.emit("notification", event.notification);
-    } else if (event.kind === "notification.state") {
-      const ids = event.all ? [...this.inbox.items.keys()] : event.ids || [];
-      for (const nid of ids) {
-        const item = this.inbox.items.get(nid);
-        if (item) this.inbox.items.set(nid, { ...item, state: event.state });
-      }
-    }
-    if (this.inbox.tracker.hasGap && this.socket) this.socket.subscribe(this.inbox.topic, this.inbox.tracker.seq);
-    this.emit("inbox");
-  }
-
-  async markNotifications(state, ids) {
-    const body = ids ? { state, ids } : { state, all: true };
-    await api.post("/api/v1/notifications/state", body);
-    for (const id of ids || [...this.inbox.items.keys()]) {
-      const item = this.inbox.items.get(id);
-      if (item && (state === "archived" || item.state !== "archived")) this.inbox.items.set(id, { ...item, state });
-    }
-    this.emit("inbox");
+  markNotifications(state, ids) {
+    return markNotifications(this, state, ids);
   }
 }

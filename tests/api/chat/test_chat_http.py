@@ -137,6 +137,7 @@ async def test_a_moderator_deletes_anyones_message(client: AsyncTestClient[Lites
             f"/api/v1/conversations/{channel}/messages", json={"client_id": "m", "body": "spam"}, headers=admin
         )
     ).json()["message"]
-    assert (await client.delete(f"/api/v1/messages/{message['id']}", headers=moderator)).status_code == 204
+    removed = await client.delete(f"/api/v1/messages/{message['id']}", params={"reason": "spam"}, headers=moderator)
+    assert removed.status_code == 204
     page = (await client.get(f"/api/v1/conversations/{channel}/messages", headers=admin)).json()
     assert [(m["deleted"], m["body"]) for m in page["messages"]] == [(True, "")]

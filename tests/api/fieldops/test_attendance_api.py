@@ -1,5 +1,6 @@
-"""Attendance: the geofence and its edge, assignments, double and missing clock-ins, offline device times,
-one's own list, and a workplace's day cut in its time zone across DST changes."""
+"""Attendance: the geofence and its edge (refused or flagged per policy), assignments, double and missing
+clock-ins, offline device times, breaks, supervisors' corrections, one's own list, and a workplace's day cut
+in its time zone across DST changes."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from api.runtime import Runtime
-from persistence.models import AttendanceRecord
-from tests.api.fieldops.fieldkit import PARIS, Client, assign, make_workplace, north_of
+from persistence.models import AttendanceRecord, AuditEvent, Notification
+from tests.api.fieldops.fieldkit import PARIS, Client, assign, make_workplace, north_of, stay
 from tests.api.identity.arrange import Headers, refusal
 from tests.kit import TenantKit
 
@@ -270,3 +271,157 @@ async def test_a_workplace_with_attendance_cannot_be_deleted(client: Client, ten
     await clock_in(client, staff, workplace_id, PARIS)
     response = await client.delete(f"/api/v1/workplaces/{workplace_id}", headers=await tenant.headers(client))
     assert refusal(response) == (409, "workplace_in_use")
+
+
+async def test_outside_the_geofence_is_accepted_and_flagged_under_a_flag_policy(
+    client: Client, tenant: TenantKit
+) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    policy = await client.put(
+        "/api/v1/attendance/policy", json={"geofence": "flag"}, headers=await tenant.headers(client)
+    )
+    assert policy.json()["geofence"] == "flag"
+    response = await clock_in(client, staff, workplace_id, north_of(PARIS, 500))
+    assert response.status_code == 201, response.text
+    assert response.json()["clock_in_flagged"] is True
+    inside = await clock_out(client, staff, PARIS)
+    assert inside.json()["clock_out_flagged"] is False
+
+
+async def test_the_attendance_policy_is_set_by_admins_only(client: Client, tenant: TenantKit) -> None:
+    supervisor = await tenant.headers(client, "supervisor")
+    refused = await client.put("/api/v1/attendance/policy", json={"geofence": "flag"}, headers=supervisor)
+    assert refusal(refused) == (403, "forbidden")
+    current = await client.get("/api/v1/attendance/policy", headers=supervisor)
+    assert current.json() == {
+        "geofence": "refuse",
+        "late_after_minutes": 10,
+        "escalate_after_minutes": 20,
+        "rest_days": ["sat", "sun"],
+    }
+
+
+async def test_a_bad_policy_value_is_refused(client: Client, tenant: TenantKit) -> None:
+    admin = await tenant.headers(client)
+    response = await client.put("/api/v1/attendance/policy", json={"geofence": "maybe"}, headers=admin)
+    assert refusal(response) == (400, "invalid_request")
+
+
+async def test_a_break_starts_and_ends(client: Client, tenant: TenantKit) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    await clock_in(client, staff, workplace_id, PARIS, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    started = await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)
+    assert started.status_code == 201, started.text
+    ended = await client.post("/api/v1/attendance/breaks/end", json={}, headers=staff)
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["id"] == started.json()["id"]
+    assert ended.json()["ended_at"] is not None
+
+
+async def test_a_break_needs_a_clock_in(client: Client, tenant: TenantKit) -> None:
+    _, staff = await staffed_workplace(client, tenant)
+    assert refusal(await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)) == (
+        409,
+        "not_clocked_in",
+    )
+
+
+async def test_two_breaks_at_once_and_ending_none_are_refused(client: Client, tenant: TenantKit) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    await clock_in(client, staff, workplace_id, PARIS)
+    assert refusal(await client.post("/api/v1/attendance/breaks/end", json={}, headers=staff)) == (409, "not_on_break")
+    await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)
+    again = await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)
+    assert refusal(again) == (409, "already_on_break")
+
+
+async def test_a_break_before_the_clock_in_is_out_of_order(client: Client, tenant: TenantKit) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    now = datetime.now(UTC)
+    await clock_in(client, staff, workplace_id, PARIS, occurred_at=(now - timedelta(hours=1)).isoformat())
+    early = {"occurred_at": (now - timedelta(hours=2)).isoformat()}
+    assert refusal(await client.post("/api/v1/attendance/breaks/start", json=early, headers=staff)) == (
+        409,
+        "out_of_order",
+    )
+
+
+async def test_clocking_out_ends_the_open_break(client: Client, tenant: TenantKit) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    await clock_in(client, staff, workplace_id, PARIS, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)
+    assert (await clock_out(client, staff, PARIS)).status_code == 200
+    await clock_in(client, staff, workplace_id, PARIS)
+    started = await client.post("/api/v1/attendance/breaks/start", json={}, headers=staff)
+    assert started.status_code == 201, started.text
+
+
+async def correct(client: Client, headers: Headers, attendance_id: Any, **body: Any) -> Any:
+    return await client.post(f"/api/v1/attendance/{attendance_id}/corrections", json=body, headers=headers)
+
+
+async def test_a_supervisor_corrects_an_entry_with_a_reason_audited_before_and_after(
+    client: Client, tenant: TenantKit, runtime: Runtime
+) -> None:
+    workplace_id, _ = await staffed_workplace(client, tenant)
+    start = datetime(2026, 1, 14, 8, tzinfo=UTC)
+    entry = await stay(tenant, tenant.users["staff"], workplace_id, start, start + timedelta(hours=8))
+    supervisor = await tenant.headers(client, "supervisor")
+    response = await correct(
+        client, supervisor, entry, clock_out_at="2026-01-14T18:00:00+01:00", reason="Forgot to clock out"
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["clock_out_at"] == "2026-01-14T17:00:00Z"
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        audit = await session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.correct"))
+        told = await session.scalar(select(Notification).where(Notification.user_id == tenant.users["staff"]))
+    assert audit is not None
+    assert audit.actor_user_id == tenant.users["supervisor"]
+    assert audit.details["reason"] == "Forgot to clock out"
+    assert audit.details["before"]["clock_out_at"] == "2026-01-14T16:00:00+00:00"
+    assert audit.details["after"]["clock_out_at"] == "2026-01-14T17:00:00+00:00"
+    assert told is not None
+    assert "Forgot to clock out" in told.body
+
+
+async def test_a_correction_without_a_reason_changes_nothing(client: Client, tenant: TenantKit) -> None:
+    workplace_id, staff = await staffed_workplace(client, tenant)
+    start = datetime(2026, 1, 14, 8, tzinfo=UTC)
+    entry = await stay(tenant, tenant.users["staff"], workplace_id, start, start + timedelta(hours=8))
+    supervisor = await tenant.headers(client, "supervisor")
+    response = await client.post(
+        f"/api/v1/attendance/{entry}/corrections", json={"clock_in_at": "2026-01-14T07:00:00Z"}, headers=supervisor
+    )
+    assert refusal(response) == (400, "invalid_request")
+    mine = await client.get("/api/v1/attendance/mine", headers=staff)
+    assert mine.json()["items"][0]["clock_in_at"] == "2026-01-14T08:00:00Z"
+
+
+async def test_bad_corrections_are_refused(client: Client, tenant: TenantKit) -> None:
+    workplace_id, _ = await staffed_workplace(client, tenant)
+    start = datetime(2026, 1, 14, 8, tzinfo=UTC)
+    entry = await stay(tenant, tenant.users["staff"], workplace_id, start, start + timedelta(hours=8))
+    await stay(tenant, tenant.users["staff"], workplace_id, start + timedelta(hours=10), start + timedelta(hours=12))
+    supervisor = await tenant.headers(client, "supervisor")
+    reason = "Badge reader broken"
+    assert refusal(await correct(client, supervisor, entry, reason=reason)) == (422, "nothing_to_correct")
+    naive = await correct(client, supervisor, entry, clock_in_at="2026-01-14T07:00:00", reason=reason)
+    assert refusal(naive) == (422, "naive_datetime")
+    backwards = await correct(client, supervisor, entry, clock_out_at="2026-01-14T07:00:00Z", reason=reason)
+    assert refusal(backwards) == (422, "invalid_range")
+    overlapping = await correct(client, supervisor, entry, clock_out_at="2026-01-14T19:00:00Z", reason=reason)
+    assert refusal(overlapping) == (409, "overlapping_attendance")
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert refusal(await correct(client, supervisor, entry, clock_out_at=future, reason=reason)) == (422, "in_future")
+
+
+async def test_staff_cannot_correct_and_other_tenants_entries_are_not_found(
+    client: Client, tenant: TenantKit, other_tenant: TenantKit
+) -> None:
+    workplace_id, _ = await staffed_workplace(client, other_tenant)
+    start = datetime(2026, 1, 14, 8, tzinfo=UTC)
+    theirs = await stay(other_tenant, other_tenant.users["staff"], workplace_id, start, start + timedelta(hours=1))
+    body = {"clock_in_at": "2026-01-14T07:00:00Z", "reason": "Late badge"}
+    mine = await correct(client, await tenant.headers(client, "supervisor"), theirs, **body)
+    assert refusal(mine) == (404, "not_found")
+    assert refusal(await correct(client, await tenant.headers(client, "staff"), theirs, **body)) == (403, "forbidden")

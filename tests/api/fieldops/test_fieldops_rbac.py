@@ -17,7 +17,14 @@ from tests.api.identity.arrange import Headers, refusal, signed_in_with
 from tests.api.identity.test_rbac import _APP, concrete, guarded_endpoints
 from tests.kit import TenantKit
 
-PREFIXES = ("/api/v1/workplaces", "/api/v1/attendance", "/api/v1/tasks")
+PREFIXES = (
+    "/api/v1/workplaces",
+    "/api/v1/attendance",
+    "/api/v1/tasks",
+    "/api/v1/shifts",
+    "/api/v1/overtime",
+    "/api/v1/leave",
+)
 W, A, T = "/api/v1/workplaces", "/api/v1/attendance", "/api/v1/tasks"
 TASK = f"{T}/{{task_id:uuid}}"
 EXPECTED = {
@@ -33,6 +40,34 @@ EXPECTED = {
     ("POST", f"{A}/clock-out", Permission.ATTENDANCE_CLOCK),
     ("GET", f"{A}/mine", Permission.ATTENDANCE_CLOCK),
     ("GET", f"{A}/workplaces/{{workplace_id:uuid}}/days/{{day:date}}", Permission.ATTENDANCE_READ),
+    ("POST", f"{A}/breaks/start", Permission.ATTENDANCE_CLOCK),
+    ("POST", f"{A}/breaks/end", Permission.ATTENDANCE_CLOCK),
+    ("POST", f"{A}/{{attendance_id:uuid}}/corrections", Permission.ATTENDANCE_CORRECT),
+    ("GET", f"{A}/timesheets/mine", Permission.ATTENDANCE_CLOCK),
+    ("GET", f"{A}/timesheets/{{user_id:uuid}}", Permission.ATTENDANCE_READ),
+    ("GET", f"{A}/policy", Permission.ATTENDANCE_READ),
+    ("PUT", f"{A}/policy", Permission.ATTENDANCE_ADMIN),
+    ("GET", "/api/v1/shifts", Permission.SHIFTS_READ),
+    ("GET", "/api/v1/shifts/occurrences", Permission.SHIFTS_READ),
+    ("GET", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_READ),
+    ("POST", "/api/v1/shifts", Permission.SHIFTS_WRITE),
+    ("DELETE", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_WRITE),
+    ("GET", "/api/v1/overtime", Permission.ATTENDANCE_READ),
+    ("GET", "/api/v1/overtime/mine", Permission.ATTENDANCE_CLOCK),
+    ("POST", "/api/v1/overtime/{overtime_id:uuid}/cancel", Permission.ATTENDANCE_CLOCK),
+    ("GET", "/api/v1/overtime/rules", Permission.ATTENDANCE_READ),
+    ("PUT", "/api/v1/overtime/rules", Permission.ATTENDANCE_ADMIN),
+    ("GET", "/api/v1/leave/types", Permission.LEAVE_REQUEST),
+    ("POST", "/api/v1/leave/types", Permission.LEAVE_ADMIN),
+    ("PATCH", "/api/v1/leave/types/{type_id:uuid}", Permission.LEAVE_ADMIN),
+    ("POST", "/api/v1/leave/requests", Permission.LEAVE_REQUEST),
+    ("GET", "/api/v1/leave/requests", Permission.LEAVE_READ),
+    ("GET", "/api/v1/leave/requests/mine", Permission.LEAVE_REQUEST),
+    ("GET", "/api/v1/leave/requests/{request_id:uuid}", Permission.LEAVE_REQUEST),
+    ("POST", "/api/v1/leave/requests/{request_id:uuid}/cancel", Permission.LEAVE_REQUEST),
+    ("GET", "/api/v1/leave/balances/mine", Permission.LEAVE_REQUEST),
+    ("GET", "/api/v1/leave/balances/{user_id:uuid}", Permission.LEAVE_READ),
+    ("GET", "/api/v1/leave/calendar", Permission.LEAVE_REQUEST),
     ("GET", T, Permission.TASKS_READ),
     ("GET", f"{T}/mine", Permission.TASKS_READ),
     ("GET", TASK, Permission.TASKS_READ),

@@ -38,7 +38,12 @@ UNGUARDED_PREFIXES = (
     "/api/v1/notification-categories",
     "/api/v1/push",
 )
-UNGUARDED_PATHS = {"/", "/api/v1/users/me", "/sw.js"}
+# A suspended user cannot sign in: they appeal with their email and password instead (its own tests).
+UNGUARDED_PATHS = {"/", "/api/v1/users/me", "/sw.js", "/api/v1/moderation/suspension-appeals"}
+# Approval action links: the signed, single-use token in the link is the credential (tests/api/approvals).
+UNGUARDED_PATHS |= {"/api/v1/approvals/actions/{token:str}"}
+# One's own data export (any signed-in person); its download link is a signed token (tests/api/privacy).
+UNGUARDED_PATHS |= {"/api/v1/privacy/me/exports", "/api/v1/privacy/exports/{token:str}"}
 
 
 def guarded_endpoints(app: Litestar) -> list[tuple[str, str, Permission | None]]:
@@ -85,6 +90,7 @@ EXPECTED = {
     ("PATCH", "/api/v1/tenants/current", Permission.TENANT_WRITE),
     ("POST", "/api/v1/tenants", Permission.TENANTS_CREATE),
     ("GET", "/api/v1/audit", Permission.AUDIT_READ),
+    ("GET", "/api/v1/audit/export", Permission.AUDIT_READ),
     ("GET", "/api/v1/tenants/current/retention", Permission.TENANT_READ),
     ("PUT", "/api/v1/tenants/current/retention", Permission.TENANT_WRITE),
 }

@@ -22,6 +22,7 @@ async def test_list_roles_shows_the_builtin_roles(client: AsyncTestClient[Litest
     assert {(r["name"], r["is_builtin"]) for r in response.json()["items"]} == {
         ("admin", True),
         ("moderator", True),
+        ("safety", True),
         ("staff", True),
         ("supervisor", True),
     }

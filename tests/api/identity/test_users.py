@@ -27,10 +27,10 @@ async def test_list_users_pages_the_tenants_users_by_name(
     response = await client.get("/api/v1/users", params={"limit": 2, "offset": 1}, headers=admin)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["total"] == 4
+    assert body["total"] == 5
     assert (body["limit"], body["offset"]) == (2, 1)
-    # Admin, Moderator, Staff, Supervisor: the second and third.
-    assert [u["name"] for u in body["items"]] == ["Moderator", "Staff"]
+    # Admin, Moderator, Safety, Staff, Supervisor: the second and third.
+    assert [u["name"] for u in body["items"]] == ["Moderator", "Safety"]
 
 
 async def test_list_users_filters_by_role(client: AsyncTestClient[Litestar], tenant: TenantKit, admin: Headers) -> None:

@@ -12,6 +12,7 @@ import yaml
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.settings import ENV_PREFIX, Settings
 from tests.api.metrics.scrape import series_names
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,3 +71,18 @@ def test_the_alert_rules_pass_promtool_when_it_is_installed() -> None:
         return
     checked = subprocess.run([promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_deployment_files_name_only_real_settings() -> None:
+    # A misspelt variable in a unit file or manifest is silently ignored by the program: catch it here.
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.__struct_fields__}
+    files = [
+        *(ROOT / "deploy" / "systemd").iterdir(),
+        *(ROOT / "deploy" / "kubernetes").iterdir(),
+        ROOT / "docker-compose.yml",
+        ROOT / "docs" / "operations.md",
+    ]
+    named = {name for path in files for name in re.findall(r"\bFIELDHUB_[A-Z0-9_]*[A-Z0-9]\b", path.read_text())}
+    assert {"FIELDHUB_DATABASE_URL", "FIELDHUB_BACKUP_S3_BUCKET"} <= named
+    # FIELDHUB_ADMIN_PASSWORD is read by `create-admin` alone; FIELDHUB_TEST_* by the test suite.
+    assert {n for n in named - known if n != "FIELDHUB_ADMIN_PASSWORD" and not n.startswith("FIELDHUB_TEST_")} == set()

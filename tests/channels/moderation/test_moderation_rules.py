@@ -12,6 +12,7 @@ from channels.history import History
 from channels.moderation.cases import CaseQueue
 from channels.moderation.patterns import compile_pattern
 from channels.moderation.rulebook import Rulebook
+from channels.moderation.screening import counted
 from tests.channels.chat import as_user, channel, say
 from tests.channels.moderation.moderation_kit import as_moderation
 from tests.kit import TenantKit
@@ -61,3 +62,17 @@ def test_unsafe_or_invalid_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(ChatError) as refusal:
         compile_pattern(pattern)
     assert refusal.value.code == "invalid_rule"
+
+
+async def test_a_blocked_send_still_counts_as_a_firing(runtime: Runtime, tenant: TenantKit) -> None:
+    room = await channel(runtime, tenant, members=("staff",))
+    await add_rule(runtime, tenant, kind="words", action="block", terms=["forbidden"])
+    for _ in range(3):
+        with pytest.raises(ChatError):
+            await say(runtime, tenant, "staff", room, "forbidden words")
+    await counted()
+    (rule,) = await as_moderation(runtime, tenant, "moderator", lambda ctx, _: Rulebook(ctx).list())
+    assert rule.fired_count == 3
+    # The refused messages themselves were not stored.
+    page = await as_user(runtime, tenant, "staff", lambda c: History(conversations=c).page(room))
+    assert page.messages == []

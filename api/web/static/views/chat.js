@@ -1,30 +1,47 @@
 // The conversation on screen: header, scrollable history with scroll-back, typing line, composer,
 // and the thread panel. Tells the server what is on screen (`view`) and how far it is read (`read`).
 
+import * as api from "../api.js";
 import { h, throttle } from "../dom.js";
 import { Composer } from "./composer.js";
+import { ConversationMenu } from "./convmenu.js";
 import { MessageList } from "./messages.js";
 
 const VIEW_EVERY_MS = 30_000;
 const BOTTOM_SLACK_PX = 48;
+const MAX_PAGES_BACK = 20; // how far back a link to an old message loads history (50 messages a page)
+
+function flash(el) {
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("flash");
+  el.focus({ preventScroll: true });
+  setTimeout(() => el.classList.remove("flash"), 2000);
+}
 
 export class ChatView {
   constructor(store, { onBack, onOpenThread }) {
     this.store = store;
     this.conv = null;
+    this.onOpenThread = onOpenThread;
+    this.menu = new ConversationMenu(store);
     this.title = h("h2", { id: "chat-title", class: "chat-title", tabindex: "-1" });
     this.subtitle = h("p", { class: "chat-subtitle muted" });
     this.presenceDot = h("span", { class: "presence", hidden: true });
     const back = h("button", { type: "button", class: "back", "aria-label": "Back to conversations", on: { click: onBack } }, "‹");
-    this.header = h("header", { class: "chat-header" }, back, h("div", { class: "chat-heading" }, h("div", { class: "title-row" }, this.presenceDot, this.title), this.subtitle));
+    this.header = h("header", { class: "chat-header" }, back, h("div", { class: "chat-heading" }, h("div", { class: "title-row" }, this.presenceDot, this.title), this.subtitle), this.menu.el);
     this.list = new MessageList(store, { onThread: (m) => onOpenThread(this.conv, m), label: "Messages" });
     this.olderStatus = h("p", { class: "older muted", "aria-live": "polite" });
     this.scroller = h("div", { class: "scroller" }, this.olderStatus, this.list.el);
     this.typing = h("p", { class: "typing muted", "aria-live": "polite" });
     this.composer = new Composer(store, { label: "Write a message" });
+    this.composer.onEditLast = () => Boolean(this.conv) && this.list.editLast(this.conv, null, this.composer.box);
+    // Screen readers hear what others write in the open conversation, without moving focus.
+    this.announcer = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
     this.empty = h("div", { class: "empty" }, h("p", {}, "Pick a conversation, or start one."));
     this.el = h("section", { class: "chat", "aria-labelledby": "chat-title" }, this.empty);
-    this.body = [this.header, this.scroller, this.typing, this.composer.el];
+    // Reading further up when something new arrives: say so instead of moving the page.
+    this.jump = h("button", { type: "button", class: "jump primary small", hidden: true, on: { click: () => this.toBottom() } }, "New messages ↓");
+    this.body = [this.header, this.scroller, this.jump, this.typing, this.composer.el, this.announcer];
     this.composer.acceptDrops(this.el);
     this.loadingOlder = false;
     this.markRead = throttle(() => this.conv && this.store.markRead(this.conv), 800);
@@ -34,6 +51,12 @@ export class ChatView {
     store.addEventListener("users", () => this.conv && this.render());
     store.addEventListener("conversations", () => this.conv && this.renderHeader());
     store.addEventListener("presence", () => this.conv && this.renderHeader());
+    store.addEventListener("arrived", (e) => {
+      const { conversation, message } = e.detail;
+      if (conversation !== this.conv || message.thread_root_id) return;
+      this.announcer.textContent = `${this.store.nameOf(message.author_id)}: ${message.body}`;
+      if (!this.atBottom()) this.jump.hidden = false;
+    });
     store.addEventListener("typing", (e) => { if (this.conv && e.detail === this.conv.id) this.renderTyping(); });
     store.socket.addEventListener("state", (e) => { if (e.detail.state === "open") this.sendView(); });
     this.viewTimer = setInterval(() => this.sendView(), VIEW_EVERY_MS);
@@ -48,13 +71,15 @@ export class ChatView {
       this.list.el.replaceChildren();
       this.el.replaceChildren(...this.body);
       this.composer.setConversation(conv);
+      this.menu.setConversation(conv);
+      this.jump.hidden = true;
       this.renderHeader();
       this.renderTyping();
       this.sendView();
     }
     await this.store.openConversation(conv.id);
     this.render({ toBottom: !focusMessageId });
-    if (focusMessageId) this.reveal(focusMessageId);
+    if (focusMessageId) await this.reveal(focusMessageId);
     this.fillViewport();
   }
 
@@ -66,13 +91,33 @@ export class ChatView {
     this.sendView();
   }
 
-  reveal(messageId) {
-    const el = this.list.el.querySelector(`#m-${CSS.escape(messageId)}`);
-    if (!el) return;
-    el.scrollIntoView({ block: "center" });
-    el.classList.add("flash");
-    el.focus({ preventScroll: true });
-    setTimeout(() => el.classList.remove("flash"), 2000);
+  /** Show one message (a link from the inbox or search): load older history for an old one, open the
+   * thread panel for a reply. */
+  async reveal(messageId) {
+    const conv = this.conv;
+    const find = () => this.list.el.querySelector(`#m-${CSS.escape(messageId)}`);
+    if (!find()) {
+      let message = conv.messages.get(messageId);
+      if (!message) {
+        try {
+          message = await api.get(`/api/v1/messages/${messageId}`);
+        } catch {
+          return; // gone, or not mine to read
+        }
+      }
+      if (this.conv !== conv) return;
+      if (message.thread_root_id) {
+        await this.reveal(message.thread_root_id);
+        const root = conv.messages.get(message.thread_root_id);
+        if (root && this.conv === conv) this.onOpenThread(conv, root, messageId);
+        return;
+      }
+      for (let page = 0; page < MAX_PAGES_BACK && !find() && conv.hasBefore && this.conv === conv; page += 1) {
+        if (!(await this.store.loadOlder(conv))) break;
+      }
+    }
+    const el = find();
+    if (el) flash(el);
   }
 
   sendView() {
@@ -93,7 +138,10 @@ export class ChatView {
   onScroll() {
     if (!this.conv) return;
     this.store.readingAtBottom = this.atBottom();
-    if (this.store.readingAtBottom) this.markRead();
+    if (this.store.readingAtBottom) {
+      this.jump.hidden = true;
+      this.markRead();
+    }
     if (this.scroller.scrollTop < 200) this.loadOlder();
   }
 
@@ -127,6 +175,7 @@ export class ChatView {
     const name = this.store.displayName(conv);
     this.title.textContent = kind === "direct" || kind === "group" ? name : `# ${name}`;
     this.subtitle.textContent = conv.view.topic || conv.view.purpose || (kind === "direct" ? "Direct message" : "");
+    this.menu.render();
     const other = kind === "direct" ? this.store.otherMember(conv) : null;
     this.presenceDot.hidden = !other;
     if (other) {
@@ -136,6 +185,12 @@ export class ChatView {
       this.presenceDot.setAttribute("aria-label", status);
       this.presenceDot.title = status;
     }
+  }
+
+  toBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.jump.hidden = true;
+    this.composer.focus();
   }
 
   renderTyping() {
@@ -167,6 +222,7 @@ export class ThreadPanel {
     this.root = null;
     this.list = new MessageList(store, { thread: true, label: "Thread replies" });
     this.composer = new Composer(store, { label: "Reply in thread" });
+    this.composer.onEditLast = () => Boolean(this.conv) && this.list.editLast(this.conv, this.root.id, this.composer.box);
     const close = h("button", { type: "button", class: "close", "aria-label": "Close thread", on: { click: onClose } }, "✕");
     this.heading = h("h2", { id: "thread-title", tabindex: "-1" }, "Thread");
     this.scroller = h("div", { class: "scroller" }, this.list.el);
@@ -176,7 +232,7 @@ export class ThreadPanel {
     store.addEventListener("messages", (e) => { if (this.conv && e.detail === this.conv.id) this.render(); });
   }
 
-  async open(conv, message) {
+  async open(conv, message, focusId = null) {
     this.conv = conv;
     this.root = message;
     this.composer.threadRootId = message.id;
@@ -191,7 +247,9 @@ export class ThreadPanel {
     }
     this.render();
     this.scroller.scrollTop = this.scroller.scrollHeight;
-    this.composer.focus();
+    const target = focusId && this.list.el.querySelector(`#t-${CSS.escape(focusId)}`);
+    if (target) flash(target);
+    else this.composer.focus();
   }
 
   render() {

@@ -16,6 +16,7 @@ export class Composer {
     this.suggestions = [];
     this.selected = 0;
     this.mentionStart = -1;
+    this.onEditLast = () => false; // ↑ in an empty box: edit my last message (set by the view)
     const inputId = `composer-${randomId()}`;
     const listId = `${inputId}-list`;
     this.box = h("textarea", {
@@ -87,6 +88,10 @@ export class Composer {
         this.closeSuggestions();
         return;
       }
+    }
+    if (e.key === "ArrowUp" && !this.box.value && !e.shiftKey && !e.altKey && this.onEditLast()) {
+      e.preventDefault();
+      return;
     }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

@@ -4,6 +4,8 @@
 
 import * as api from "../api.js";
 import { dayKey, dayLabel, formatFull, formatTime, h, renderBody, syncChildren } from "../dom.js";
+import { openAppeal } from "./appeal.js";
+import { openReport } from "./report.js";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "✅"];
 
@@ -13,7 +15,8 @@ function fileInfo(id) {
   return fileCache.get(id);
 }
 
-function attachmentNode(id) {
+/** A file of a message; `reportable`: someone else's, so it can be reported to the moderators. */
+function attachmentNode(id, reportable) {
   const holder = h("div", { class: "attachment" }, h("span", { class: "muted" }, "Loading file…"));
   fileInfo(id).then((info) => {
     if (!info) {
@@ -28,6 +31,10 @@ function attachmentNode(id) {
       );
     } else {
       holder.replaceChildren(h("a", { href: url, download: info.filename, class: "file-link" }, `📄 ${info.filename}`, h("span", { class: "muted" }, ` ${Math.ceil(info.size / 1024)} KB`)));
+    }
+    if (reportable) {
+      holder.append(h("button", { type: "button", class: "small report-file", "aria-label": `Report the file ${info.filename}`,
+        on: { click: () => openReport({ attachment_id: info.id }, "file") } }, "Report"));
     }
   });
   return holder;
@@ -45,8 +52,36 @@ export class MessageList {
     this.onThread = onThread;
     this.cache = new Map(); // key -> {source, el}
     this.editing = null;
+    this.editReturn = null; // where focus goes after an edit started from the composer
     this.confirmingDelete = null;
+    this.histories = new Map(); // message id -> {editedAt, entries|null, error} while its edit history is open
     this.el = h("ol", { class: "messages", "aria-label": label, tabindex: "0" });
+    this.el.addEventListener("keydown", (e) => this.onKey(e));
+  }
+
+  /** ↑/↓ (and Home/End) move focus between messages; a focused message shows its actions to Tab to. */
+  onKey(e) {
+    if (!["ArrowUp", "ArrowDown", "Home", "End"].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLInputElement) return;
+    const items = [...this.el.querySelectorAll(":scope > li.message")];
+    if (!items.length) return;
+    e.preventDefault();
+    const at = items.findIndex((li) => li.contains(document.activeElement));
+    let next;
+    if (e.key === "Home") next = 0;
+    else if (e.key === "End" || at < 0) next = items.length - 1;
+    else next = Math.max(0, Math.min(items.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)));
+    items[next].focus();
+  }
+
+  /** Edit my last message here (↑ in an empty composer); false when there is none. */
+  editLast(conv, threadRootId, returnFocus) {
+    const { messages } = this.store.timeline(conv, threadRootId);
+    const mine = messages.filter((m) => m.author_id === this.store.me.id && !m.deleted && !m.moderation);
+    if (!mine.length) return false;
+    this.editReturn = returnFocus;
+    this.startEdit(mine[mine.length - 1].id);
+    return true;
   }
 
   render(conv, threadRootId = null, root = null) {
@@ -89,7 +124,9 @@ export class MessageList {
 
   messageNode(conv, message, seen, isRoot) {
     const names = (message.mentions || []).map((id) => this.store.nameOf(id)).join();
-    const version = [message, seen, this.editing === message.id, this.confirmingDelete === message.id, this.store.replyCount(conv, message), names, isRoot].join("|");
+    const history = this.histories.get(message.id);
+    const version = [message, seen, this.editing === message.id, this.confirmingDelete === message.id, this.store.replyCount(conv, message), names, isRoot,
+      history ? `${history.entries ? history.entries.length : "-"}:${history.error}` : ""].join("|");
     const hit = this.cache.get(message.id);
     if (hit && hit.message === message && hit.version === version) return hit.el;
     const el = this.buildMessage(conv, message, seen, isRoot);
@@ -109,10 +146,11 @@ export class MessageList {
     const meta = h("div", { class: "meta" },
       h("span", { class: "author" }, author),
       h("time", { datetime: message.created_at, title: formatFull(message.created_at) }, formatTime(message.created_at)),
-      message.edited_at && !message.deleted ? h("span", { class: "edited", title: `Edited ${formatFull(message.edited_at)}` }, "(edited)") : null,
+      message.edited_at && !message.deleted ? this.editedMark(message) : null,
       message.pinned ? h("span", { class: "pinned" }, "📌 pinned") : null,
+      message.moderation && mine ? h("span", { class: "moderated" }, message.moderation === "held" ? "⏳ waiting for a moderator" : "hidden by a moderator") : null,
     );
-    const li = h("li", { class: classes.join(" "), id: `m-${message.id}`, dataset: { id: message.id, seq: String(message.seq) }, tabindex: "-1" }, meta);
+    const li = h("li", { class: classes.join(" "), id: `${this.thread ? "t" : "m"}-${message.id}`, dataset: { id: message.id, seq: String(message.seq) }, tabindex: "-1" }, meta);
     if (message.deleted) {
       li.append(h("p", { class: "body tombstone" }, "This message was deleted."));
       return li;
@@ -124,7 +162,12 @@ export class MessageList {
     }
     if (this.editing === message.id) li.append(this.editor(message));
     else li.append(h("div", { class: "body" }, renderBody(message.body, (id) => this.store.nameOf(id), me)));
-    if ((message.attachment_ids || []).length) li.append(h("div", { class: "attachments" }, message.attachment_ids.map(attachmentNode)));
+    if (message.moderation === "hidden" && mine) {
+      li.append(h("p", { class: "moderated-note" }, "Only you and moderators see this message; others see “Removed by a moderator”. ",
+        h("button", { type: "button", class: "small appeal-open", on: { click: () => openAppeal({ messageId: message.id }) } }, "Appeal")));
+    }
+    if (this.histories.has(message.id)) li.append(this.historyNode(message));
+    if ((message.attachment_ids || []).length) li.append(h("div", { class: "attachments" }, message.attachment_ids.map((id) => attachmentNode(id, !mine))));
     if ((message.reactions || []).length) {
       li.append(h("div", { class: "reactions", role: "group", "aria-label": "Reactions" },
         message.reactions.map((r) => {
@@ -158,6 +201,9 @@ export class MessageList {
     if (!this.thread && !message.thread_root_id) {
       bar.append(h("button", { type: "button", class: "reply", "aria-label": "Reply in thread", title: "Reply in thread", on: { click: () => this.onThread(message) } }, "↩ Reply"));
     }
+    if (!mine) {
+      bar.append(h("button", { type: "button", class: "report", title: "Report to the moderators", on: { click: () => openReport({ message_id: message.id }) } }, "Report"));
+    }
     if (mine) {
       bar.append(h("button", { type: "button", class: "edit", on: { click: () => this.startEdit(message.id) } }, "Edit"));
       if (this.confirmingDelete === message.id) {
@@ -170,12 +216,55 @@ export class MessageList {
     return bar;
   }
 
+  editedMark(message) {
+    if (message.moderation && message.author_id !== this.store.me.id) return h("span", { class: "edited" }, "(edited)");
+    const open = this.histories.has(message.id);
+    return h("button", {
+      type: "button", class: "edited", title: `Edited ${formatFull(message.edited_at)}`, "aria-expanded": open ? "true" : "false",
+      "aria-label": open ? "Hide earlier versions" : `Edited ${formatFull(message.edited_at)}: show earlier versions`,
+      on: { click: () => this.toggleHistory(message) },
+    }, "(edited)");
+  }
+
+  toggleHistory(message) {
+    if (this.histories.has(message.id)) this.histories.delete(message.id);
+    else this.loadHistory(message);
+    this.store.emit("messages", message.conversation_id);
+  }
+
+  async loadHistory(message) {
+    const entry = { editedAt: message.edited_at, entries: null, error: "" };
+    this.histories.set(message.id, entry);
+    try {
+      entry.entries = await api.get(`/api/v1/messages/${message.id}/edits`);
+    } catch (error) {
+      entry.error = error.message;
+    }
+    if (this.histories.get(message.id) === entry) this.store.emit("messages", message.conversation_id);
+  }
+
+  historyNode(message) {
+    const entry = this.histories.get(message.id);
+    if (entry.editedAt !== message.edited_at) {
+      this.loadHistory(message); // edited again while open: fetch the longer history
+      return h("p", { class: "muted history" }, "Loading earlier versions…");
+    }
+    if (entry.error) return h("p", { class: "error history" }, entry.error);
+    if (!entry.entries) return h("p", { class: "muted history" }, "Loading earlier versions…");
+    const nameOf = (id) => this.store.nameOf(id);
+    return h("div", { class: "history" },
+      h("p", { class: "history-title muted" }, entry.entries.length ? "Earlier versions, oldest first" : "No earlier versions to show."),
+      h("ol", { class: "versions", "aria-label": "Earlier versions" }, entry.entries.map((v) => h("li", { class: "version" },
+        h("time", { datetime: v.edited_at, class: "muted" }, `Replaced ${formatFull(v.edited_at)}`),
+        h("div", { class: "body" }, renderBody(v.previous_body, nameOf, this.store.me.id))))));
+  }
+
   startEdit(id) {
     this.editing = id;
     const message = [...this.store.conversations.values()].map((c) => c.messages.get(id)).find(Boolean);
     if (message) this.store.emit("messages", message.conversation_id);
     requestAnimationFrame(() => {
-      const box = this.el.querySelector(`#m-${CSS.escape(id)} textarea`);
+      const box = this.el.querySelector(`[data-id="${CSS.escape(id)}"] textarea`);
       if (box) {
         box.focus();
         box.setSelectionRange(box.value.length, box.value.length);
@@ -189,6 +278,10 @@ export class MessageList {
     const done = () => {
       this.editing = null;
       this.store.emit("messages", message.conversation_id);
+      const back = this.editReturn;
+      this.editReturn = null;
+      if (back) back.focus();
+      else requestAnimationFrame(() => { const li = this.el.querySelector(`[data-id="${CSS.escape(message.id)}"]`); if (li) li.focus(); });
     };
     const save = async () => {
       const body = box.value.trim();
@@ -217,14 +310,15 @@ export class MessageList {
 
   pendingNode(item) {
     const key = `pending:${item.client_id}`;
-    const version = `${item.state}|${item.error}`;
+    const version = `${item.state}|${item.error}|${item.code}`;
     const hit = this.cache.get(key);
     if (hit && hit.version === version) return hit.el;
     const status = item.state === "pending"
       ? h("span", { class: "status" }, "Sending…")
       : h("span", { class: "status failed", role: "alert" }, item.error || "Not sent.",
         h("button", { type: "button", class: "retry", on: { click: () => this.store.trySend(item) } }, "Retry"),
-        h("button", { type: "button", class: "discard", on: { click: () => this.store.discard(item) } }, "Discard"));
+        h("button", { type: "button", class: "discard", on: { click: () => this.store.discard(item) } }, "Discard"),
+        item.code === "muted" ? h("button", { type: "button", class: "appeal-open", on: { click: () => openAppeal({ kind: "mute" }) } }, "Appeal the mute") : null);
     const el = h("li", { class: `message mine pending ${item.state}`, dataset: { clientId: item.client_id } },
       h("div", { class: "meta" }, h("span", { class: "author" }, this.store.me.name),
         h("time", { datetime: item.created_at }, formatTime(item.created_at)), status),

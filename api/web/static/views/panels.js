@@ -1,9 +1,11 @@
-// Side panels: the notification inbox (with push), message search, browsing channels, a new direct message.
+// Side panels: the notification inbox (with push), message search, browsing public channels.
 
 import * as api from "../api.js";
 import { formatFull, formatTime, h, highlighted } from "../dom.js";
+import { enablePush, permissionText, pushState } from "../push.js";
 
-function panel(title, id, onClose, ...content) {
+/** A side panel: a heading that takes focus, a close button, then `content`. */
+export function panel(title, id, onClose, ...content) {
   return h("section", { class: "side", "aria-labelledby": id },
     h("header", { class: "panel-header" }, h("h2", { id, tabindex: "-1" }, title),
       h("button", { type: "button", class: "close", "aria-label": `Close ${title.toLowerCase()}`, on: { click: onClose } }, "✕")),
@@ -28,6 +30,7 @@ export class InboxPanel {
 
   async open() {
     this.render();
+    this.showPushState();
     await this.store.loadInbox();
     this.el.querySelector("h2").focus();
   }
@@ -59,42 +62,25 @@ export class InboxPanel {
     }));
   }
 
-  showPushState() {
-    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-      this.pushStatus.textContent = "This browser cannot receive push notifications.";
-      this.pushButton.hidden = true;
-      return;
-    }
-    const state = Notification.permission;
-    this.pushStatus.textContent = state === "granted" ? "Push notifications are allowed in this browser."
-      : state === "denied" ? "Push notifications are blocked for this site in the browser's settings." : "";
+  async showPushState(detail = "") {
+    const state = await pushState();
+    this.pushStatus.textContent = detail || (state.subscribed ? "Push notifications are on for this browser." : state.permission === "granted" ? "" : permissionText(state.permission));
+    this.pushButton.hidden = !state.supported || state.subscribed || state.permission === "denied";
   }
 
   async enablePush() {
     this.pushButton.disabled = true;
+    let detail = "";
     try {
-      const permission = await Notification.requestPermission();
-      if (permission !== "granted") {
-        this.pushStatus.textContent = permission === "denied" ? "The browser blocked notifications for this site." : "Notifications were not allowed.";
-        return;
-      }
-      const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
-      await navigator.serviceWorker.ready;
-      const { public_key: key } = await api.get("/api/v1/push/vapid-public-key");
-      const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlBytes(key) });
-      await api.post("/api/v1/push/subscriptions", subscription.toJSON());
-      this.pushStatus.textContent = "Push notifications are on for this browser.";
+      const state = await enablePush();
+      if (state.permission !== "granted") detail = permissionText(state.permission);
     } catch (error) {
-      this.pushStatus.textContent = `Push notifications could not be turned on: ${error.message}`;
+      detail = `Push notifications could not be turned on: ${error.message}`;
     } finally {
       this.pushButton.disabled = false;
     }
+    await this.showPushState(detail);
   }
-}
-
-function base64UrlBytes(text) {
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
 export class SearchPanel {
@@ -164,47 +150,6 @@ export class BrowsePanel {
         this.store.socket.subscribe(this.store.topicOf(channel.id), this.store.conversations.get(channel.id)?.tracker.seq ?? null);
       }
       this.onOpen(channel.id);
-    } catch (error) {
-      this.error.textContent = error.message;
-    }
-  }
-}
-
-export class DirectPanel {
-  constructor(store, { onClose, onOpen }) {
-    this.store = store;
-    this.onOpen = onOpen;
-    this.query = h("input", { type: "search", id: "dm-q", placeholder: "Name or email", "aria-label": "Find a person" });
-    this.list = h("ul", { class: "people" });
-    this.error = h("p", { class: "error", role: "alert" });
-    let timer = null;
-    this.query.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => this.load(), 200); });
-    this.el = panel("New direct message", "dm-title", onClose, h("div", { class: "panel-tools" }, this.query), this.error, this.list);
-  }
-
-  async open() {
-    await this.load();
-    this.query.focus();
-  }
-
-  async load() {
-    try {
-      const people = await this.store.searchUsers(this.query.value.trim() || null);
-      this.list.replaceChildren(...people.filter((u) => u.id !== this.store.me.id).map((u) => h("li", {},
-        h("button", { type: "button", class: "person", on: { click: () => this.start(u) } },
-          h("span", { class: `presence ${this.store.presence.get(u.id) || "offline"}`, "aria-hidden": "true" }),
-          h("span", { class: "name" }, u.name), h("span", { class: "muted" }, ` ${u.email}`)))));
-    } catch (error) {
-      this.error.textContent = error.message;
-    }
-  }
-
-  async start(user) {
-    try {
-      const view = await api.post("/api/v1/conversations/direct", { user_id: user.id });
-      await this.store.fetchConversation(view.id);
-      this.store.socket.subscribe(this.store.topicOf(view.id), this.store.conversations.get(view.id)?.tracker.seq ?? null);
-      this.onOpen(view.id);
     } catch (error) {
       this.error.textContent = error.message;
     }

@@ -1,0 +1,1 @@
+"""Assets: equipment kept at workplaces, its status and condition history, and its printable QR label."""

@@ -1,0 +1,5 @@
+"""The incident endpoints."""
+
+from api.incidents.controllers.incidents import IncidentController
+
+__all__ = ["IncidentController"]

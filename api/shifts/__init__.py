@@ -1,0 +1,1 @@
+"""Planned shifts: one-off and weekly recurring, per person and workplace, never overlapping."""

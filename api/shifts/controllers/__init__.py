@@ -1,0 +1,5 @@
+"""The shift endpoints."""
+
+from api.shifts.controllers.shifts import ShiftController
+
+__all__ = ["ShiftController"]

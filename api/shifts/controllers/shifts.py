@@ -1,0 +1,98 @@
+"""Shifts: plan, list, read and remove them, and list their occurrences in a time range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, delete, get, post
+from litestar.params import JSONBody, QueryParameter
+
+from api.auth.guards import requires
+from api.auth.permissions import Permission
+from api.deps import CallerDep, Limit, Offset, OriginDep
+from api.schemas import Page
+from api.shifts import deps
+from api.shifts.deps import ShiftId, ShiftsDep
+from api.shifts.schemas import OccurrenceResponse, ShiftCreate, ShiftResponse, shift_response
+from api.shifts.services import check_range, occurrences_between
+
+UserFilter = Annotated[UUID | None, QueryParameter(description="Only this person's shifts.")]
+WorkplaceFilter = Annotated[UUID | None, QueryParameter(description="Only shifts at this workplace.")]
+
+
+class ShiftController(Controller):
+    path = "/api/v1/shifts"
+    tags = ["shifts"]
+    dependencies = {"shifts": deps.shifts}
+
+    @get("/", operation_id="ListShifts", guards=[requires(Permission.SHIFTS_READ)])
+    async def list_shifts(
+        self,
+        shifts: ShiftsDep,
+        user_id: UserFilter = None,
+        workplace_id: WorkplaceFilter = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ShiftResponse]:
+        """Shift definitions, newest first."""
+        rows, total = await shifts.page(limit=limit, offset=offset, user_id=user_id, workplace_id=workplace_id)
+        zones = await shifts.timezones(rows)
+        items = [shift_response(s, zones[s.workplace_id]) for s in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/occurrences", operation_id="ListShiftOccurrences", guards=[requires(Permission.SHIFTS_READ)])
+    async def list_occurrences(
+        self,
+        shifts: ShiftsDep,
+        from_: Annotated[datetime, QueryParameter(name="from", description="Start of the range, with an offset.")],
+        to: Annotated[datetime, QueryParameter(description="End of the range (excluded), with an offset.")],
+        user_id: UserFilter = None,
+        workplace_id: WorkplaceFilter = None,
+    ) -> list[OccurrenceResponse]:
+        """Every occurrence overlapping the range, by start; weekly shifts expanded in their workplace's time zone
+        (``422 naive_datetime``, ``422 invalid_range`` for an empty range or one over 62 days)."""
+        starts, ends = check_range(from_, to)
+        found = await occurrences_between(shifts.session, starts, ends, user_id=user_id, workplace_id=workplace_id)
+        return [
+            OccurrenceResponse(
+                shift_id=shift.id,
+                user_id=shift.user_id,
+                workplace_id=shift.workplace_id,
+                starts_at=span.starts_at,
+                ends_at=span.ends_at,
+                starts_local=span.starts_at.astimezone(ZoneInfo(zone)).isoformat(),
+                ends_local=span.ends_at.astimezone(ZoneInfo(zone)).isoformat(),
+            )
+            for shift, zone, span in found
+        ]
+
+    @get("/{shift_id:uuid}", operation_id="GetShift", guards=[requires(Permission.SHIFTS_READ)])
+    async def get_shift(self, shifts: ShiftsDep, shift_id: ShiftId) -> ShiftResponse:
+        """One shift (``404 not_found``)."""
+        shift = await shifts.get(shift_id)
+        zones = await shifts.timezones([shift])
+        return shift_response(shift, zones[shift.workplace_id])
+
+    @post("/", operation_id="CreateShift", status_code=201, guards=[requires(Permission.SHIFTS_WRITE)])
+    async def create_shift(
+        self, data: JSONBody[ShiftCreate], shifts: ShiftsDep, current_user: CallerDep, origin: OriginDep
+    ) -> ShiftResponse:
+        """Plan a one-off (``starts_at``, ``ends_at``) or weekly (``recurrence``) shift.
+
+        Errors: ``404 not_found`` (user or workplace), ``422 invalid_shift``, ``422 naive_datetime``,
+        ``422 invalid_range``, ``422 user_not_assigned``, ``409 shift_overlap`` (with the other shift's id and
+        the clashing occurrence).
+        """
+        shift = await shifts.create_shift(data, actor=current_user, origin=origin)
+        zones = await shifts.timezones([shift])
+        return shift_response(shift, zones[shift.workplace_id])
+
+    @delete("/{shift_id:uuid}", operation_id="DeleteShift", status_code=204, guards=[requires(Permission.SHIFTS_WRITE)])
+    async def delete_shift(
+        self, shifts: ShiftsDep, shift_id: ShiftId, current_user: CallerDep, origin: OriginDep
+    ) -> None:
+        """Remove a shift (``404 not_found``)."""
+        await shifts.delete_shift(shift_id, actor=current_user, origin=origin)

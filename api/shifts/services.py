@@ -1,0 +1,224 @@
+"""Shift rules: only for a person assigned to the workplace, well-formed, and never overlapping another shift of
+the same person, one-off or recurring; and the occurrences of the tenant's shifts in a time range.
+
+A person's shift changes are serialised by a transaction-scoped advisory lock, so two shifts created at
+once cannot both pass the overlap check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import and_, or_, select, text
+
+from api.audit import Origin, record
+from api.errors import AppError
+from api.shifts.recurrence import WEEKDAYS, Span, first_overlap, occurrences
+from api.shifts.schemas import MAX_SHIFT_MINUTES
+from api.workplaces.base import FieldService, equal_to, require_aware, require_row
+from persistence.models import Shift, User, Workplace, WorkplaceAssignment
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.auth.principal import CurrentUser
+    from api.shifts.schemas import ShiftCreate
+
+MAX_RANGE = timedelta(days=62)
+"""The longest time range whose occurrences one request expands."""
+
+
+def check_range(
+    starts: datetime, ends: datetime, *, names: tuple[str, str] = ("from", "to"), longest: timedelta = MAX_RANGE
+) -> tuple[datetime, datetime]:
+    """Both ends in UTC; ``naive_datetime`` (422) without an offset, ``invalid_range`` (422) when the range
+    is empty or longer than ``longest``."""
+    starts, ends = require_aware(starts, names[0]), require_aware(ends, names[1])
+    if ends <= starts or ends - starts > longest:
+        raise AppError(
+            "invalid_range",
+            f"{names[1]} must be after {names[0]}, by at most {int(longest.total_seconds() // 60)} minutes.",
+            status_code=422,
+            details={"fields": list(names), "max_minutes": int(longest.total_seconds() // 60)},
+        )
+    return starts, ends
+
+
+async def occurrences_between(
+    session: AsyncSession,
+    starts: datetime,
+    ends: datetime,
+    *,
+    user_id: UUID | None = None,
+    workplace_id: UUID | None = None,
+) -> list[tuple[Shift, str, Span]]:
+    """Every occurrence of the tenant's shifts overlapping ``[starts, ends)``, with its workplace's time zone,
+    ordered by start. ``starts`` and ``ends`` must be aware."""
+    # Local dates differ from UTC ones by at most a day; a day more covers occurrences running into the range.
+    first_day, last_day = (starts - timedelta(days=2)).date(), (ends + timedelta(days=1)).date()
+    statement = (
+        select(Shift, Workplace.timezone)
+        .join(Workplace, Workplace.id == Shift.workplace_id)
+        .where(
+            or_(
+                and_(Shift.kind == "one_off", Shift.starts_at < ends, Shift.ends_at > starts),
+                and_(
+                    Shift.kind == "weekly",
+                    Shift.from_date <= last_day,
+                    or_(Shift.until_date.is_(None), Shift.until_date >= first_day),
+                ),
+            )
+        )
+    )
+    if user_id is not None:
+        statement = statement.where(Shift.user_id == user_id)
+    if workplace_id is not None:
+        statement = statement.where(Shift.workplace_id == workplace_id)
+    found = [
+        (shift, zone, span)
+        for shift, zone in (await session.execute(statement)).tuples()
+        for span in occurrences(shift, ZoneInfo(zone), starts, ends)
+    ]
+    return sorted(found, key=lambda item: (item[2].starts_at, str(item[0].user_id)))
+
+
+class ShiftService(FieldService[Shift]):
+    """The tenant's planned shifts."""
+
+    class Repo(SQLAlchemyAsyncRepository[Shift]):
+        model_type = Shift
+
+    repository_type = Repo
+
+    async def page(
+        self, *, limit: int, offset: int, user_id: UUID | None = None, workplace_id: UUID | None = None
+    ) -> tuple[Sequence[Shift], int]:
+        """One page of shift definitions, newest first."""
+        filters: list[Any] = equal_to(user_id=user_id, workplace_id=workplace_id)
+        return await self.page_of(
+            filters, limit=limit, offset=offset, order=[OrderBy("created_at", "desc"), OrderBy("id", "desc")]
+        )
+
+    async def timezones(self, shifts: Sequence[Shift]) -> dict[UUID, str]:
+        """The time zone of each shift's workplace, by workplace id."""
+        ids = {shift.workplace_id for shift in shifts}
+        rows = await self.session.execute(select(Workplace.id, Workplace.timezone).where(Workplace.id.in_(ids)))
+        return dict(rows.tuples().all())
+
+    async def create_shift(self, data: ShiftCreate, *, actor: CurrentUser, origin: Origin) -> Shift:
+        """Plan a shift.
+
+        Raises:
+            AppError: ``not_found`` (404) for a user or workplace not in the tenant; ``invalid_shift`` (422)
+                unless exactly one of the two shapes is given; ``naive_datetime`` / ``invalid_range`` (422)
+                for one-off times; ``user_not_assigned`` (422); ``shift_overlap`` (409, naming the other
+                shift and the clashing occurrence).
+        """
+        await require_row(self.session, User, data.user_id, "user_id", status="active")
+        workplace: Workplace = await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
+        shift = self._shape(data, actor)
+        assigned = await self.session.scalar(
+            select(WorkplaceAssignment.id).where(
+                WorkplaceAssignment.workplace_id == workplace.id,
+                WorkplaceAssignment.user_id == data.user_id,
+                WorkplaceAssignment.ended_at.is_(None),
+            )
+        )
+        if assigned is None:
+            raise AppError("user_not_assigned", "This person is not assigned to the workplace.", status_code=422)
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"shift:{data.user_id}"}
+        )
+        theirs = await self.session.execute(
+            select(Shift, Workplace.timezone)
+            .join(Workplace, Workplace.id == Shift.workplace_id)
+            .where(Shift.user_id == data.user_id)
+        )
+        clash = first_overlap(
+            shift, ZoneInfo(workplace.timezone), [(other, ZoneInfo(zone)) for other, zone in theirs.tuples()]
+        )
+        if clash is not None:
+            other, span = clash
+            raise AppError(
+                "shift_overlap",
+                "This shift overlaps another shift of the same person.",
+                status_code=409,
+                details={
+                    "shift_id": str(other.id),
+                    "starts_at": span.starts_at.isoformat(),
+                    "ends_at": span.ends_at.isoformat(),
+                },
+            )
+        shift = await self.create(shift)
+        self._audit(actor, origin, "shift.create", shift, {"kind": shift.kind})
+        return shift
+
+    async def delete_shift(self, shift_id: UUID, *, actor: CurrentUser, origin: Origin) -> None:
+        """Remove a planned shift (``not_found`` (404) for one not in the tenant)."""
+        shift = await self.get_for_update(shift_id)
+        await self.delete(shift.id)
+        self._audit(actor, origin, "shift.delete", shift, {"kind": shift.kind})
+
+    @staticmethod
+    def _shape(data: ShiftCreate, actor: CurrentUser) -> Shift:
+        """The unsaved shift for ``data``, with its times checked."""
+        one_off = data.starts_at is not None and data.ends_at is not None
+        if one_off == (data.recurrence is not None) or (data.starts_at is None) != (data.ends_at is None):
+            raise AppError(
+                "invalid_shift",
+                "Give either starts_at and ends_at (one-off), or recurrence (weekly).",
+                status_code=422,
+            )
+        common: dict[str, Any] = {
+            "tenant_id": actor.tenant_id,
+            "user_id": data.user_id,
+            "workplace_id": data.workplace_id,
+            "note": data.note,
+            "created_by": actor.id,
+        }
+        if data.recurrence is None:
+            assert data.starts_at is not None
+            assert data.ends_at is not None
+            starts, ends = check_range(
+                data.starts_at,
+                data.ends_at,
+                names=("starts_at", "ends_at"),
+                longest=timedelta(minutes=MAX_SHIFT_MINUTES),
+            )
+            return Shift(kind="one_off", starts_at=starts, ends_at=ends, weekdays=[], **common)
+        rule = data.recurrence
+        if rule.until_date is not None and rule.until_date < rule.from_date:
+            raise AppError(
+                "invalid_range",
+                "until_date must not be before from_date.",
+                status_code=422,
+                details={"fields": ["from_date", "until_date"]},
+            )
+        hours, minutes = (int(part) for part in rule.start_time.split(":"))
+        return Shift(
+            kind="weekly",
+            weekdays=sorted(set(rule.weekdays), key=WEEKDAYS.index),
+            start_time=time(hours, minutes),
+            duration_minutes=rule.duration_minutes,
+            from_date=rule.from_date,
+            until_date=rule.until_date,
+            **common,
+        )
+
+    def _audit(self, actor: CurrentUser, origin: Origin, action: str, shift: Shift, details: dict[str, Any]) -> None:
+        record(
+            self.session,
+            tenant_id=actor.tenant_id,
+            action=action,
+            actor_user_id=actor.id,
+            origin=origin,
+            target_type="shift",
+            target_id=shift.id,
+            details={"user_id": str(shift.user_id), "workplace_id": str(shift.workplace_id), **details},
+        )

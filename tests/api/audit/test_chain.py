@@ -1,0 +1,159 @@
+"""The audit hash chain: every entry chained per tenant, no fork under concurrent writers, and hand edits,
+deletions and insertions (raw SQL as the owner) named by ``fieldhub audit verify``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import asyncpg
+import pytest
+
+from persistence.audit_chain import GENESIS, ChainReport, verify_tenant
+from persistence.backup import libpq_url
+from persistence.engine import asyncpg_url
+from tests.api.audit.arrange import write_entries
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from api.runtime import Runtime
+    from api.settings import Settings
+    from tests.kit import TenantKit
+
+
+async def verify(settings: Settings, kit: TenantKit) -> tuple[int, str]:
+    """Run ``fieldhub audit verify --tenant`` as a process; its exit status and output."""
+    env = {**os.environ, "FIELDHUB_DATABASE_URL": settings.database_url or "", "FIELDHUB_LOG_LEVEL": "ERROR"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "audit", "verify", "--tenant", kit.slug,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    return await process.wait(), output.decode()
+
+
+@pytest.fixture
+async def owner(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection as the database owner: what someone editing rows by hand would use."""
+    connection = await asyncpg.connect(libpq_url(settings.database_url or ""))
+    yield connection
+    await connection.close()
+
+
+async def chain_of(owner: asyncpg.Connection, kit: TenantKit) -> list[asyncpg.Record]:
+    return list(await owner.fetch("SELECT * FROM audit_event WHERE tenant_id = $1 ORDER BY seq", kit.id))
+
+
+async def report_of(settings: Settings, kit: TenantKit) -> ChainReport:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(asyncpg_url(settings.database_url or ""))
+    try:
+        async with engine.connect() as connection:
+            return await verify_tenant(connection, kit.id)
+    finally:
+        await engine.dispose()
+
+
+async def test_each_entry_carries_the_hash_of_the_one_before(
+    runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 3)
+    chain = await chain_of(owner, tenant)
+    assert [row["seq"] for row in chain] == list(range(1, len(chain) + 1))
+    assert bytes(chain[0]["prev_hash"]) == GENESIS
+    assert all(bytes(b["prev_hash"]) == bytes(a["hash"]) for a, b in itertools.pairwise(chain))
+
+
+async def test_a_clean_chain_verifies_intact(settings: Settings, runtime: Runtime, tenant: TenantKit) -> None:
+    await write_entries(runtime, tenant, 3)
+    status, output = await verify(settings, tenant)
+    assert (status, f"{tenant.slug}: intact") == (0, output.split(",")[0].strip())
+
+
+async def test_concurrent_writers_of_a_tenant_never_fork_the_chain(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    before = len(await chain_of(owner, tenant))
+    await asyncio.gather(*(write_entries(runtime, tenant, 3, action=f"test.writer{n}") for n in range(8)))
+    chain = await chain_of(owner, tenant)
+    assert [row["seq"] for row in chain] == list(range(1, before + 25))
+    assert len({bytes(row["prev_hash"]) for row in chain}) == len(chain)
+    assert (await report_of(settings, tenant)).intact
+
+
+async def test_verify_names_an_entry_edited_by_hand(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 4)
+    victim = (await chain_of(owner, tenant))[-3]
+    await owner.execute("UPDATE audit_event SET action = 'user.harmless' WHERE id = $1", victim["id"])
+    status, output = await verify(settings, tenant)
+    assert status == 1
+    assert f"BROKEN at entry {victim['seq']} (id {victim['id']}): hash does not match the entry (edited)" in output
+
+
+async def test_verify_names_an_entry_whose_details_were_edited_by_hand(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 3)
+    victim = (await chain_of(owner, tenant))[-2]
+    await owner.execute("UPDATE audit_event SET details = '{\"number\": 99}' WHERE id = $1", victim["id"])
+    report = await report_of(settings, tenant)
+    assert report.broken is not None
+    assert (report.broken.seq, report.broken.reason) == (victim["seq"], "personal fields do not match (edited)")
+
+
+async def test_verify_names_the_gap_left_by_an_entry_deleted_by_hand(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 4)
+    victim = (await chain_of(owner, tenant))[-2]
+    await owner.execute("DELETE FROM audit_event WHERE id = $1", victim["id"])
+    report = await report_of(settings, tenant)
+    assert report.broken is not None
+    assert report.broken.seq == victim["seq"]
+    assert "missing (deleted)" in report.broken.reason
+
+
+async def test_verify_notices_the_last_entry_deleted_by_hand(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 2)
+    last = (await chain_of(owner, tenant))[-1]
+    await owner.execute("DELETE FROM audit_event WHERE id = $1", last["id"])
+    report = await report_of(settings, tenant)
+    assert report.broken is not None
+    assert report.broken.seq == last["seq"]
+
+
+async def test_verify_names_an_entry_inserted_by_hand(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, owner: asyncpg.Connection
+) -> None:
+    await write_entries(runtime, tenant, 3)
+    chain = await chain_of(owner, tenant)
+    # A forged entry slipped in the middle: later entries are renumbered to make room for it.
+    position = chain[-2]["seq"]
+    await owner.execute(
+        "UPDATE audit_event SET seq = seq + 1000 WHERE tenant_id = $1 AND seq >= $2", tenant.id, position
+    )
+    await owner.execute(
+        "UPDATE audit_event SET seq = seq - 999 WHERE tenant_id = $1 AND seq >= $2", tenant.id, position + 1000
+    )
+    forged = await owner.fetchval(
+        "INSERT INTO audit_event (id, tenant_id, occurred_at, actor_user_id, action, outcome, details, seq,"
+        " prev_hash, hash, personal_digest, personal_salt)"
+        " SELECT gen_random_uuid(), tenant_id, occurred_at, actor_user_id, 'role.grant', outcome, details, $2,"
+        " hash, hash, personal_digest, personal_salt FROM audit_event WHERE tenant_id = $1 AND seq = $3"
+        " RETURNING id",
+        tenant.id,
+        position,
+        position - 1,
+    )
+    report = await report_of(settings, tenant)
+    assert report.broken is not None
+    assert (report.broken.seq, report.broken.entry_id) == (position, forged)
