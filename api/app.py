@@ -76,6 +76,7 @@ from api.openapi import document_errors
 from api.overtime.controllers import OvertimeController, OvertimeRulesController
 from api.privacy.controllers import ExportDownloadController, MyDataController, PrivacyAdminController
 from api.realtime import build_hub, close_revoked_sockets
+from api.reports.controllers import ReportController
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
 from api.shifts.controllers import ShiftController
@@ -160,6 +161,7 @@ ROUTE_HANDLERS = [
     RuleController,
     ModerationAdminController,
     SuspensionAppealController,
+    ReportController,
 ]
 
 

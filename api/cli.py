@@ -95,9 +95,11 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from api.board.realtime import publish_live_from_worker
     from api.maintenance.jobs import MAINTENANCE_PERIODICS, maintenance_job_handlers
     from api.privacy.jobs import PRIVACY_PERIODICS, privacy_job_handlers
+    from api.reports.jobs import REPORT_PERIODICS, report_job_handlers
     from api.tasks.jobs import TASK_PERIODICS, task_job_handlers
     from channels.jobs import SWEEP_JOB, chat_job_handlers
     from channels.storage import LocalFileStorage
+    from delivery.email import EmailSender
     from delivery.runner import run_delivery_worker
     from persistence.schedule import Periodic, run_schedule
 
@@ -129,6 +131,8 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     periodics += LATENESS_PERIODICS
     # Privacy: retention of attendance, notifications, audit and expired exports.
     periodics += PRIVACY_PERIODICS
+    # Scheduled reports (due every minute) and the daily attendance summary they read.
+    periodics += REPORT_PERIODICS
     # Approval reminders, escalations and expiry; their notifications carry signed action links.
     periodics.append(APPROVALS_PERIODIC)
     install_action_links(db, settings.resolved_secret_key())
@@ -148,6 +152,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
             public_url=settings.public_url,
             vapid_subject=settings.vapid_subject,
             vapid_private_key=settings.vapid_private_key,
+            encryption_key=settings.encryption_key,
             concurrency=args.concurrency,
             extra_handlers={
                 **chat_handlers,
@@ -156,6 +161,12 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
                 **lateness_job_handlers(db=db),
                 **approval_job_handlers(db),
                 **privacy_job_handlers(db=db, storage=LocalFileStorage(root=settings.data_path / "files")),
+                **report_job_handlers(
+                    db=db,
+                    mailer=EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from),
+                    secret=settings.resolved_secret_key(),
+                    public_url=settings.public_url,
+                ),
             },
         )
     finally:

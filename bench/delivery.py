@@ -22,11 +22,14 @@ arrived; ``duplicated`` = those that arrived more than once (``extra_arrivals`` 
 re-claimed after the kill sends again what the killed worker had sent but not yet recorded, with the
 same ``Message-ID`` (mail) or ``Topic`` (push), so the second copy replaces or merges with the first;
 ``as_distinct_messages`` = notifications that arrived as two different messages (different
-``Message-ID``s: should never happen); ``unexpected`` = arrivals matching no notification. ``d`` =
-seconds of the run during which someone else's ``pytest`` or ``mypy`` ran. ``delivered_per_s`` is the sustained rate: first-attempt arrivals over the time from
-the first commit to the last of them (the jobs re-claimed after the kill arrive after their lease
-and are reported apart, ``reclaimed``). The database is dropped at the end (``--keep`` keeps it)
-and the tenant's Redis keys are deleted. Talks only to 127.0.0.1.
+``Message-ID``s: should never happen); ``unexpected`` = arrivals matching no notification.
+``delivered_per_s`` is the sustained rate: first-attempt arrivals over the time from the first
+commit to the last of them (the jobs re-claimed after the kill arrive after their lease and are
+reported apart, ``reclaimed``). ``d`` = seconds of the run during which someone else's ``pytest``
+or ``mypy`` ran; ``cpu_ms_per_message`` = CPU time of the producer (this process), the workers,
+the sinks and the database's backends per delivered message, and ``cpu_bound_per_s`` what that
+would allow on two idle cores. The database is dropped at the end (``--keep`` keeps it) and the
+tenant's Redis keys are deleted. Talks only to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -318,6 +321,21 @@ async def job_states(database: BenchDatabase, tenant_id: UUID, kind: str) -> lis
         await connection.close()
 
 
+async def unfinished_jobs(database: BenchDatabase, tenant_id: UUID, kind: str) -> int:
+    """How many jobs of ``kind`` are still queued or running (one cheap count: this is polled)."""
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM job WHERE tenant_id = $1 AND kind = $2 AND status IN ('queued', 'running')",
+                tenant_id,
+                kind,
+            )
+        )
+    finally:
+        await connection.close()
+
+
 async def set_aside_jobs(database: BenchDatabase, tenant_id: UUID, kind: str) -> None:
     connection = await asyncpg.connect(database.dsn)
     try:
@@ -361,41 +379,80 @@ async def forget_redis_keys(redis_url: str, tenant_id: UUID) -> None:
 
 class Disturbance:
     """Samples once a second whether someone else's ``pytest`` or ``mypy`` runs (``d`` on the
-    benchmarks page), and the load average."""
+    benchmarks page), the load average, and the CPU time of every process of the run.
 
-    def __init__(self) -> None:
+    CPU time is kept per process and summed by part: ``bench`` (this process: the producer calling
+    ``notify``), ``worker`` (the ``fieldhub worker`` processes, killed ones included up to their last
+    sample), ``sinks`` (SMTP sink and push stand-in) and ``postgres`` (the backends serving the
+    bench database). On a machine shared with other work, CPU time per message says what the path
+    costs when wall-clock rates only say how busy the machine was.
+    """
+
+    def __init__(self, database_name: str) -> None:
         self.seconds = 0
         self.disturbed = 0
         self.load: list[float] = []
+        self._database = database_name.encode()
+        self._cpu: dict[int, tuple[str, float, float]] = {}  # pid -> (part, first seen, last seen)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
+        self._sample()
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            self._sample()
+
+    def cpu_seconds(self) -> dict[str, float]:
+        parts: dict[str, float] = {}
+        for part, first, last in self._cpu.values():
+            parts[part] = parts.get(part, 0.0) + last - first
+        return parts
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):
             self.seconds += 1
             self.load.append(os.getloadavg()[0])
-            if _others_testing():
+            if self._sample():
                 self.disturbed += 1
 
-
-def _others_testing() -> bool:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"pytest" in command or b"mypy" in command:
-            return True
-    return False
+    def _sample(self) -> bool:
+        """Read every process once: CPU of ours, and whether another test run or type check is on."""
+        others = False
+        mine = os.getpid()
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if b"pytest" in command or b"mypy" in command:
+                others = True
+            pid = int(entry.name)
+            fields = stat.rpartition(")")[2].split()
+            parent, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+            if pid == mine:
+                part = "bench"
+            elif parent == mine and b"api.cli\x00worker" in command:
+                part = "worker"
+            elif parent == mine and b"bench.delivery_sinks" in command:
+                part = "sinks"
+            elif b"postgres:" in command and self._database in command:
+                part = "postgres"
+            else:
+                continue
+            known = self._cpu.get(pid)
+            # A process first seen during the run counts from zero: it started within it.
+            first = known[1] if known else (cpu if not self._thread.is_alive() else 0.0)
+            self._cpu[pid] = (part, first, cpu)
+        return others
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -429,10 +486,10 @@ async def run_channel(
             killed_at = time.time()
             workers[0] = WorkerProcess(env=env, concurrency=args.concurrency, log=log)
 
-    disturbance = Disturbance()
-    disturbance.start()
+    disturbance = Disturbance(database.name)
     try:
         await asyncio.sleep(args.warmup)  # the workers import, connect and LISTEN
+        disturbance.start()
         if args.profile:
             profiler = _profile(workers[-1].pid, args.profile_seconds, f"{args.profile}.{channel}")
         produced = await produce(
@@ -449,8 +506,7 @@ async def run_channel(
         deadline = time.time() + DRAIN_SECONDS + (DEFAULT_LEASE_SECONDS + 15 if killed_at else 0)
         kind = JOB_KIND[channel]
         while time.time() < deadline:
-            jobs = await job_states(database, seed.tenant_id, kind)
-            if len(jobs) >= len(produced.committed) and all(j["status"] in ("done", "dead") for j in jobs):
+            if not await unfinished_jobs(database, seed.tenant_id, kind):
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.0)  # a last arrival may still be in flight
@@ -475,6 +531,13 @@ async def run_channel(
     result["d"] = disturbance.disturbed
     result["run_s"] = disturbance.seconds
     result["load_avg"] = round(sum(disturbance.load) / max(len(disturbance.load), 1), 1)
+    cpu = disturbance.cpu_seconds()
+    delivered = max(result["received_unique"], 1)
+    per_message = {part: round(seconds * 1000 / delivered, 3) for part, seconds in sorted(cpu.items())}
+    per_message["total"] = round(sum(cpu.values()) * 1000 / delivered, 3)
+    result["cpu_ms_per_message"] = per_message
+    # Two cores doing nothing else: what the CPU time per message would allow.
+    result["cpu_bound_per_s"] = round(2000 / per_message["total"]) if per_message["total"] else None
     return result
 
 
@@ -567,13 +630,13 @@ async def _run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--channels", nargs="+", choices=["email", "push"], default=["email", "push"])
-    parser.add_argument("--notifications", type=int, default=20_000, help="per channel")
+    parser.add_argument("--notifications", type=int, default=10_000, help="per channel")
     parser.add_argument("--users", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=100, help="recipients per notify call (one transaction)")
     parser.add_argument("--producers", type=int, default=2, help="concurrent notify transactions")
     parser.add_argument("--rate", type=float, default=None, help="notifications/s offered (default: flat out)")
-    parser.add_argument("--workers", type=int, default=1, help="fieldhub worker processes")
-    parser.add_argument("--concurrency", type=int, default=32, help="fieldhub worker --concurrency")
+    parser.add_argument("--workers", type=int, default=2, help="fieldhub worker processes (one per core)")
+    parser.add_argument("--concurrency", type=int, default=64, help="fieldhub worker --concurrency")
     parser.add_argument("--kill-at", type=float, default=0.5, help="SIGKILL worker 0 after this share (0: never)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds for the workers to start")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")

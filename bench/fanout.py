@@ -18,7 +18,6 @@ from typing import Any
 from bench.nodes import BenchNode, forget_bench_keys
 
 SETTLE_S = 2.0
-DRAIN_S = 2.0
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[str]:
@@ -101,7 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if killing:
             threading.Timer(args.kill_after, nodes[-1].kill).start()
         sent_report = json.loads(_expect(sender))
-        time.sleep(DRAIN_S)
+        time.sleep(args.drain)
         results = []
         for process in receivers:
             _tell(process, "stop")
@@ -116,7 +115,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         forget_bench_keys(args.redis)
     sent: list[int] = sent_report["sent"]
     histogram: dict[int, int] = {}
-    lost = duplicates = delivered = resumes = 0
+    lost = duplicates = delivered = resumes = unrecovered = 0
     for result in results:
         for bucket, hits in result["latency"].items():
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + hits
@@ -125,6 +124,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             lost += max(0, expected - sock["unique"])
             duplicates += sock["dups"]
             resumes += sock["resumes"]
+            unrecovered += sock["unrecovered"]
             delivered += sock["unique"] + sock["dups"]
     return {
         "server": args.server,
@@ -139,7 +139,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lost": lost,
         "duplicates": duplicates,
         "rss_per_idle_conn_kib": round((idle_rss - base_rss) / args.connections, 1),
-        **({"killed_after_s": args.kill_after, "resumed_sockets": resumes} if killing else {}),
+        **(
+            {"killed_after_s": args.kill_after, "resumed_sockets": resumes, "unrecovered_resumes": unrecovered}
+            if killing
+            else {}
+        ),
     }
 
 
@@ -154,6 +158,7 @@ def main() -> None:
     parser.add_argument("--receivers", type=int, default=1, help="load-generator processes holding the sockets")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--kill-after", type=float, default=None, help="kill the last node this many seconds in")
+    parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait for deliveries after the last send")
     print(json.dumps(run(parser.parse_args())), flush=True)
 
 

@@ -29,6 +29,7 @@ class Incoming(msgspec.Struct):
     event: BenchEvent | None = None
     topic: str | None = None
     seq: int | None = None
+    resume: str | None = None
 
 
 _decode = msgspec.json.Decoder(Incoming).decode
@@ -45,6 +46,7 @@ class Receiver(WSListener):  # type: ignore[misc]
         self.seen: dict[int, int] = {} if seen is None else seen
         self.last_seq: dict[str, int] = {}
         self.duplicates = 0
+        self.unrecovered = 0
         self.closed = False
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -67,6 +69,8 @@ class Receiver(WSListener):  # type: ignore[misc]
             transport.send(WSMsgType.TEXT, PONG)
         elif message.type == "hello" and not self.hello.done():
             self.hello.set_result(None)
+        elif message.type == "subscribed" and message.resume not in (None, "recovered"):
+            self.unrecovered += 1
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._lost(transport)
@@ -117,6 +121,7 @@ class Client:
         if previous is not None:
             listener.last_seq = previous.last_seq
             listener.duplicates = previous.duplicates
+            listener.unrecovered = previous.unrecovered
             for topic, seq in previous.last_seq.items():
                 transport.send(WSMsgType.TEXT, _encode({"type": "subscribe", "topic": topic, "since": seq}))
         self.listener, self.transport = listener, transport
@@ -138,6 +143,7 @@ class Client:
             "dups": listener.duplicates if listener else 0,
             "closed": bool(listener and listener.closed),
             "resumes": self.resumes,
+            "unrecovered": listener.unrecovered if listener else 0,
         }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -47,6 +47,9 @@ log = logging.getLogger("fieldhub.escalation")
 
 URGENCY: dict[str, PushUrgency] = {"low": "low", "normal": "normal", "high": "high", "critical": "high"}
 TTL_SECONDS = {"low": 3600, "normal": 4 * 3600, "high": 12 * 3600, "critical": 24 * 3600}
+SUCCESS_STAMP_EVERY = timedelta(minutes=10)
+"""A subscription's ``last_success_at`` is rewritten at most this often: a row update per push is
+write load for a date nobody needs to the second."""
 
 
 class PresenceCheck(Protocol):
@@ -383,7 +386,8 @@ class Escalation:
             for sub, outcome in result.outcomes:
                 if outcome.status == "sent":
                     sent += 1
-                    succeeded.append(sub.id)
+                    if sub.last_success_at is None or now - sub.last_success_at > SUCCESS_STAMP_EVERY:
+                        succeeded.append(sub.id)
                     entries.append(_entry(now, "sent", subscription=str(sub.id), http_status=outcome.http_status))
                 elif outcome.status == "gone":
                     gone += 1

@@ -16,12 +16,16 @@ from delivery.vapid import load_vapid
 from delivery.worker import Worker
 from hub.config import HubConfig
 from hub.presence import Presence
+from persistence.engine import Database
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
-    from persistence.engine import Database
     from persistence.jobs import ClaimedJob
+
+
+BATCH = 32
+"""Jobs claimed at once: a batch of one kind and tenant is read in one query and recorded in a few."""
 
 
 async def run_delivery_worker(
@@ -35,6 +39,7 @@ async def run_delivery_worker(
     public_url: str,
     vapid_subject: str,
     vapid_private_key: str | None = None,
+    encryption_key: str | None = None,
     concurrency: int = 8,
     extra_handlers: Mapping[str, Callable[[ClaimedJob], Awaitable[None]]] | None = None,
 ) -> None:
@@ -43,13 +48,21 @@ async def run_delivery_worker(
     # One SMTP connection per sender, up to 32: each message is four round trips on its connection.
     mailer = EmailSender(smtp_url=smtp_url, sender=mail_from, pool_size=max(1, min(concurrency, 32)))
     async with db.transaction() as session:
-        vapid = await load_vapid(session, secret=secret, configured_private_key=vapid_private_key)
+        vapid = await load_vapid(
+            session, secret=secret, configured_private_key=vapid_private_key, encryption_key=encryption_key
+        )
     push = PushSender(vapid=vapid, subject=vapid_subject)
     redis = aioredis.Redis.from_url(redis_url) if redis_url else None
     presence = Presence(redis=redis, node_id=f"worker-{os.getpid()}", config=HubConfig()) if redis else None
-    escalation = Escalation(db=db, mailer=mailer, push=push, presence=presence, secret=secret, public_url=public_url)
+    # The senders' own pool, sized to them: the LISTEN connection, a claim, and a read or a record
+    # for each batch in flight. Waiting for a connection would keep sent mail off the record longer.
+    senders_db = Database(url=db.engine.url.render_as_string(hide_password=False), pool_size=3 + concurrency // BATCH)
+    senders_db.session_info.update(db.session_info)
+    escalation = Escalation(
+        db=senders_db, mailer=mailer, push=push, presence=presence, secret=secret, public_url=public_url
+    )
     handlers = {**job_handlers(mailer=mailer, escalation=escalation), **(extra_handlers or {})}
-    worker = Worker(db=db, handlers=handlers, concurrency=concurrency)
+    worker = Worker(db=senders_db, handlers=handlers, concurrency=concurrency, batch=BATCH)
     try:
         await worker.run(stop)
     finally:
@@ -57,3 +70,4 @@ async def run_delivery_worker(
         await mailer.close()
         if redis is not None:
             await redis.aclose()
+        await senders_db.dispose()

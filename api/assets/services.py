@@ -12,9 +12,9 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 
-from api.audit import Origin, record
+from api.audit import Origin
 from api.errors import AppError
-from api.workplaces.base import FieldService, changes, equal_to, matching, require_row, utc_now
+from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, matching, require_row, utc_now
 from persistence.models import Asset, AssetConditionEntry, Workplace
 
 if TYPE_CHECKING:
@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from api.auth.principal import CurrentUser
 
 
-class AssetService(FieldService[Asset]):
+class AssetService(FieldService[Asset], AuditsTarget):
     """The tenant's assets and their condition history."""
+
+    audit_target = "asset"
 
     class Repo(SQLAlchemyAsyncRepository[Asset]):
         model_type = Asset
@@ -148,16 +150,4 @@ class AssetService(FieldService[Asset]):
                 changed_by=actor.id,
                 changed_at=utc_now(),
             )
-        )
-
-    def _audit(self, actor: CurrentUser, origin: Origin, action: str, asset_id: UUID, details: dict[str, Any]) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="asset",
-            target_id=asset_id,
-            details=details,
         )

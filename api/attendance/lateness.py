@@ -21,9 +21,10 @@ from sqlalchemy import or_, select
 from api.attendance.policy import work_policy
 from api.board.live import LateOnBoard, board_topic, queue_event
 from api.shifts.services import occurrences_between
+from api.workplaces.audience import workplace_supervisors
 from api.workplaces.base import require_aware
 from delivery.notify import Recipients, notify
-from persistence.models import AttendanceRecord, LeaveRequest, User, Workplace, WorkplaceAssignment
+from persistence.models import AttendanceRecord, LeaveRequest, User, Workplace
 from persistence.schedule import Periodic
 
 if TYPE_CHECKING:
@@ -191,15 +192,7 @@ async def notify_lateness(session: AsyncSession, *, tenant_id: UUID, now: dateti
 
 async def _supervisors(session: AsyncSession, item: Late) -> list[UUID]:
     """The workplace's current supervisors (not the late person), else the person's manager."""
-    rows = await session.scalars(
-        select(WorkplaceAssignment.user_id).where(
-            WorkplaceAssignment.workplace_id == item.workplace_id,
-            WorkplaceAssignment.role == "supervisor",
-            WorkplaceAssignment.ended_at.is_(None),
-            WorkplaceAssignment.user_id != item.user_id,
-        )
-    )
-    supervisors = sorted(set(rows.all()))
+    supervisors = sorted(set(await workplace_supervisors(session, item.workplace_id)) - {item.user_id})
     if supervisors:
         return supervisors
     manager = await session.scalar(select(User.manager_id).where(User.id == item.user_id))

@@ -71,6 +71,10 @@ class Permission(StrEnum):
     """Submit approval requests, decide those one is an approver (or delegate) of, delegate one's own."""
     APPROVALS_MANAGE = "approvals:manage"
     """Define approval workflows, see every request, submit on behalf of others (integrations)."""
+    REPORTS_READ = "reports:read"
+    """Run reports and schedule them, over the people and workplaces one supervises."""
+    REPORTS_ALL = "reports:all"
+    """Run reports over the whole tenant."""
 
 
 ALL_PERMISSIONS = frozenset(Permission)
@@ -130,6 +134,7 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[Permission]]] = {
                 Permission.MAINTENANCE_WORK,
                 Permission.MAINTENANCE_WRITE,
                 Permission.APPROVALS_USE,
+                Permission.REPORTS_READ,
             }
         ),
     ),

@@ -254,11 +254,20 @@ class AuthService:
         return await self._live_session(tenant_id, AuthSession.id == session_id, "bearer")
 
     async def _live_session(self, tenant_id: UUID, which: ColumnElement[bool], via: AuthMethod) -> CurrentUser | None:
+        # Every authenticated request comes through here: plain columns rather than ORM entities
+        # (a loaded ``User`` would also select-in its roles) keep it to two small queries.
         async with self._rt.db.transaction(tenant_id=tenant_id) as session:
             now = utcnow()
             row = (
                 await session.execute(
-                    select(AuthSession, User)
+                    select(
+                        AuthSession.id,
+                        AuthSession.expires_at,
+                        AuthSession.last_seen_at,
+                        User.id,
+                        User.email,
+                        User.name,
+                    )
                     .join(User, User.id == AuthSession.user_id)
                     .where(
                         which, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, User.status == "active"
@@ -267,26 +276,26 @@ class AuthService:
             ).first()
             if row is None:
                 return None
-            auth_session, user = row
+            session_id, expires_at, last_seen_at, user_id, email, name = row
             roles = (
                 await session.execute(
                     select(Role.name, Role.permissions)
                     .join(UserRole, UserRole.role_id == Role.id)
-                    .where(UserRole.user_id == user.id)
+                    .where(UserRole.user_id == user_id)
                 )
             ).all()
-            if auth_session.last_seen_at is None or now - auth_session.last_seen_at > SEEN_RESOLUTION:
-                auth_session.last_seen_at = now
+            if last_seen_at is None or now - last_seen_at > SEEN_RESOLUTION:
+                await session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
             return CurrentUser(
-                id=user.id,
+                id=user_id,
                 tenant_id=tenant_id,
-                session_id=auth_session.id,
-                email=user.email,
-                name=user.name,
-                roles=tuple(sorted(name for name, _ in roles)),
+                session_id=session_id,
+                email=email,
+                name=name,
+                roles=tuple(sorted(role for role, _ in roles)),
                 permissions=frozenset(p for _, perms in roles for p in perms),
                 via=via,
-                expires_at=auth_session.expires_at,
+                expires_at=expires_at,
             )
 
     async def revoke_sessions(

@@ -15,12 +15,20 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
-from api.audit import Origin, record
+from api.audit import Origin
 from api.errors import AppError
-from api.incidents.audience import workplace_supervisors
 from api.incidents.board import publish_change
 from api.incidents.schemas import IncidentDetail, incident_response, step_response
-from api.workplaces.base import FieldService, equal_to, require_aware, require_not_future, require_row, utc_now
+from api.workplaces.audience import workplace_supervisors
+from api.workplaces.base import (
+    AuditsTarget,
+    FieldService,
+    equal_to,
+    require_aware,
+    require_not_future,
+    require_row,
+    utc_now,
+)
 from delivery.notify import Priority, Recipients, notify
 from persistence.models import Attachment, Incident, IncidentPerson, IncidentPhoto, IncidentStep, Role, User, Workplace
 
@@ -47,8 +55,10 @@ NOTIFY_PRIORITY: Final[dict[str, Priority]] = {
 }
 
 
-class IncidentService(FieldService[Incident]):
+class IncidentService(FieldService[Incident], AuditsTarget):
     """The tenant's safety incidents."""
+
+    audit_target = "incident"
 
     class Repo(SQLAlchemyAsyncRepository[Incident]):
         model_type = Incident
@@ -263,18 +273,4 @@ class IncidentService(FieldService[Incident]):
                 actor_id=actor.id,
                 at=at,
             )
-        )
-
-    def _audit(
-        self, actor: CurrentUser, origin: Origin, action: str, incident_id: UUID, details: dict[str, Any]
-    ) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="incident",
-            target_id=incident_id,
-            details=details,
         )

@@ -25,7 +25,7 @@ from api.attendance.policy import work_policy
 from api.audit import Origin, record
 from api.errors import AppError
 from api.leave.balances import COUNTED, accrued, used, working_days
-from api.workplaces.base import FieldService, changes, equal_to, require_row, utc_now
+from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, require_row, utc_now
 from persistence.models import LeaveRequest, LeaveType, User
 
 if TYPE_CHECKING:
@@ -43,8 +43,10 @@ def local_today(zone: str, now: datetime | None = None) -> date:
     return (now or utc_now()).astimezone(ZoneInfo(zone)).date()
 
 
-class LeaveTypeService(FieldService[LeaveType]):
+class LeaveTypeService(FieldService[LeaveType], AuditsTarget):
     """The tenant's leave types."""
+
+    audit_target = "leave_type"
 
     class Repo(SQLAlchemyAsyncRepository[LeaveType]):
         model_type = LeaveType
@@ -54,7 +56,7 @@ class LeaveTypeService(FieldService[LeaveType]):
     async def add_type(self, data: LeaveTypeCreate, *, actor: CurrentUser, origin: Origin) -> LeaveType:
         """Add a leave type (``409 conflict`` for a key in use)."""
         row = await self.create(LeaveType(tenant_id=actor.tenant_id, active=True, **msgspec.structs.asdict(data)))
-        self._audit(actor, origin, "leave.type.create", row, {"key": row.key})
+        self._audit(actor, origin, "leave.type.create", row.id, {"key": row.key})
         return row
 
     async def change_type(
@@ -67,20 +69,8 @@ class LeaveTypeService(FieldService[LeaveType]):
         for name, value in fields.items():
             setattr(row, name, value)
         row = await self.update(row)
-        self._audit(actor, origin, "leave.type.update", row, {"before": before, "after": fields})
+        self._audit(actor, origin, "leave.type.update", row.id, {"before": before, "after": fields})
         return row
-
-    def _audit(self, actor: CurrentUser, origin: Origin, action: str, row: LeaveType, details: dict[str, Any]) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="leave_type",
-            target_id=row.id,
-            details=details,
-        )
 
 
 class LeaveRequestService(FieldService[LeaveRequest]):
@@ -159,15 +149,13 @@ class LeaveRequestService(FieldService[LeaveRequest]):
             )
         )
         audit_request(self.session, actor.tenant_id, actor.id, origin, "leave.request", row)
-        dates = f"{row.start_date}" if row.start_date == row.end_date else f"{row.start_date} to {row.end_date}"
-        half = "" if row.part == "full" else f" ({row.part.upper()})"
         await submit(
             self.session,
             tenant_id=actor.tenant_id,
             kind=APPROVAL_KIND,
             subject_id=row.id,
             requester_id=actor.id,
-            title=f"{name}: {leave_type.name}, {dates}{half}, {days:g} day(s)"[:200],
+            title=f"{name}: {leave_type.name}, {leave_dates(row)}, {days:g} day(s)"[:200],
             payload={
                 "leave_request_id": str(row.id),
                 "leave_type": leave_type.key,
@@ -242,6 +230,16 @@ class LeaveRequestService(FieldService[LeaveRequest]):
                 status_code=409,
                 details={"request_id": str(other)},
             )
+
+
+def leave_dates(row: LeaveRequest) -> str:
+    """The request's dates as people read them in a title.
+
+    Example: ``2026-07-06 to 2026-07-10`` for whole days, ``2026-07-06 (AM)`` for a morning.
+    """
+    dates = f"{row.start_date}" if row.start_date == row.end_date else f"{row.start_date} to {row.end_date}"
+    half = "" if row.part == "full" else f" ({row.part.upper()})"
+    return f"{dates}{half}"
 
 
 def audit_request(

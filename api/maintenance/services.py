@@ -16,12 +16,12 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 from uuid_utils.compat import uuid7
 
-from api.audit import Origin, record
+from api.audit import Origin
 from api.auth.permissions import Permission
 from api.errors import AppError
 from api.maintenance.schemas import MaintenanceDetail, maintenance_response, step_response
 from api.maintenance.sla import due_at
-from api.workplaces.base import FieldService, changes, equal_to, matching, require_row, utc_now
+from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, matching, require_row, utc_now
 from delivery.notify import Priority, Recipients, notify
 from persistence.models import Asset, MaintenanceComment, MaintenanceRequest, MaintenanceStep, User, Workplace
 
@@ -61,8 +61,10 @@ def check_cost(cost: Decimal | None) -> Decimal | None:
     return cost
 
 
-class MaintenanceService(FieldService[MaintenanceRequest]):
+class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
     """The tenant's maintenance requests."""
+
+    audit_target = "maintenance_request"
 
     class Repo(SQLAlchemyAsyncRepository[MaintenanceRequest]):
         model_type = MaintenanceRequest
@@ -268,18 +270,4 @@ class MaintenanceService(FieldService[MaintenanceRequest]):
                 actor_id=actor.id,
                 at=at,
             )
-        )
-
-    def _audit(
-        self, actor: CurrentUser, origin: Origin, action: str, request_id: UUID, details: dict[str, Any]
-    ) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="maintenance_request",
-            target_id=request_id,
-            details=details,
         )

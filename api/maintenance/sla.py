@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import select
 
-from api.incidents.audience import workplace_supervisors
+from api.workplaces.audience import workplace_supervisors
 from delivery.notify import Recipients, notify
 from persistence.models import Asset, MaintenanceRequest, MaintenanceSla
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
+from api.approvals.services.subjects import settle_pending
 from api.audit import Origin, record
-from api.errors import AppError
-from api.workplaces.base import utc_now
 from delivery.notify import Recipients, notify
 from persistence.models import OvertimeRecord
 
@@ -17,14 +14,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-Outcome = Literal["approved", "rejected", "cancelled", "expired"]
-STATUS_OF: dict[str, str] = {
-    "approved": "approved",
-    "rejected": "rejected",
-    "cancelled": "cancelled",
-    "expired": "cancelled",
-}
-"""An approval's outcome and the status it gives the overtime: an expired approval withdraws the claim."""
+    from api.approvals.services.subjects import Outcome
 
 
 async def apply_decision(session: AsyncSession, *, request_id: UUID, outcome: Outcome, decided_by: UUID | None) -> None:
@@ -34,20 +24,17 @@ async def apply_decision(session: AsyncSession, *, request_id: UUID, outcome: Ou
     Raises:
         AppError: ``not_found`` (404); ``not_pending`` (409) when it was already given another status.
     """
-    row: OvertimeRecord | None = await session.scalar(
-        select(OvertimeRecord).where(OvertimeRecord.id == request_id).with_for_update()
+    row: OvertimeRecord | None = await settle_pending(
+        session,
+        OvertimeRecord,
+        request_id=request_id,
+        outcome=outcome,
+        decided_by=decided_by,
+        missing="No overtime with this id.",
+        decided="This overtime was decided already.",
     )
     if row is None:
-        raise AppError("not_found", "No overtime with this id.", status_code=404, details={"field": "request_id"})
-    status = STATUS_OF[outcome]
-    if row.status == status and row.decided_at is not None:
         return
-    if row.status != "pending":
-        raise AppError(
-            "not_pending", "This overtime was decided already.", status_code=409, details={"status": row.status}
-        )
-    row.status, row.decided_by, row.decided_at = status, decided_by, utc_now()
-    await session.flush()
     record(
         session,
         tenant_id=row.tenant_id,

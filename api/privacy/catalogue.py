@@ -149,6 +149,7 @@ register(
         },
     ),
     PersonalData(domain="attendance", table="attendance_break", subject=("user_id",)),
+    PersonalData(domain="attendance", table="attendance_daily", subject=("user_id",)),
     PersonalData(
         domain="attendance", table="workplace_assignment", subject=("user_id",), references=("assigned_by", "ended_by")
     ),
@@ -201,6 +202,10 @@ register(
     ),
     PersonalData(domain="maintenance", table="maintenance_step", subject=("actor_id",), erase="scrub", scrub=("note",)),
     PersonalData(domain="maintenance", table="maintenance_sla", references=("updated_by",)),
+    # -- reports ----------------------------------------------------------------------------------
+    # Their schedules stop with them (runs cascade); a schedule of someone else mailing them loses the
+    # address in the sweep of quotes.
+    PersonalData(domain="reports", table="report_schedule", subject=("owner_id",), erase="delete"),
     # -- approvals --------------------------------------------------------------------------------
     PersonalData(
         domain="approvals",

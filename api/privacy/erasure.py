@@ -10,7 +10,7 @@ The steps, in the caller's transaction:
 3. Every table's declaration (:mod:`api.privacy.registry`) is applied: rows deleted, columns
    blanked, messages tombstoned or left unattributed per the tenant's policy.
 4. Their email and full name quoted anywhere else (another person's notification, a queued
-   email job, a conversation topic) are replaced in every text and JSON column of every tenant
+   email job, a conversation topic) are replaced in every text, JSON and text-array column of every tenant
    table. The name is matched as whole words and case-sensitively, and only when at least
    four characters long, so a short name does not rewrite unrelated words.
 
@@ -226,19 +226,25 @@ async def _replace_quotes(session: AsyncSession, *, email: str, name: str, place
         if table_name in NOT_SWEPT:
             continue
         for column in metadata.tables[table_name].columns:
-            if column.computed is not None or not isinstance(column.type, String | JSONB):
+            kind = column.type.item_type if isinstance(column.type, ARRAY) else column.type
+            if column.computed is not None or not isinstance(kind, String | JSONB):
                 continue
-            as_text = f"{column.name}::text" if isinstance(column.type, JSONB) else column.name
+            value = "item" if isinstance(column.type, ARRAY) else column.name
+            as_text = f"{value}::text" if isinstance(kind, JSONB) else value
             replaced = f"regexp_replace({as_text}, :email, :placeholder, 'gi')"
             where = f"{as_text} ~* :email"
             if name_pattern:
                 replaced = f"regexp_replace({replaced}, :name, :erased_name, 'g')"
                 where += f" OR {as_text} ~ :name"
-            if isinstance(column.type, JSONB):
+            if isinstance(kind, JSONB):
                 replaced = f"CAST({replaced} AS jsonb)"
-            elif column.type.length:
+            elif kind.length:
                 # The placeholder may be longer than the email it replaces.
-                replaced = f"left({replaced}, {column.type.length})"
+                replaced = f"left({replaced}, {kind.length})"
+            if isinstance(column.type, ARRAY):
+                items = f"unnest({column.name}) WITH ORDINALITY AS u(item, n)"
+                replaced = f"ARRAY(SELECT {replaced} FROM {items} ORDER BY n)"  # noqa: S608
+                where = f"EXISTS (SELECT FROM {items} WHERE {where})"
             statement = f"UPDATE {table_name} SET {column.name} = {replaced} WHERE {where}"  # noqa: S608
             result: Any = await session.execute(text(statement), params)
             changed += int(result.rowcount or 0)

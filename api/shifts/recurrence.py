@@ -4,11 +4,13 @@ workplace's time zone, so its start keeps its wall-clock time across DST changes
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import msgspec
+
+from api.workplaces.base import local_instant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -29,16 +31,6 @@ class Span(msgspec.Struct, frozen=True, order=True):
     def overlaps(self, other: Span) -> bool:
         """Whether the two share an instant; one ending exactly when the other starts does not."""
         return self.starts_at < other.ends_at and other.starts_at < self.ends_at
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of wall-clock ``at`` on ``day`` in ``zone``.
-
-    A time skipped by a spring-forward jump reads as if the clock had not jumped yet, and a time that
-    happens twice on a fall-back day is its first occurrence. Example: 02:30 on 29 March 2026 in
-    Europe/Paris gives ``2026-03-29T01:30:00+00:00`` (03:30 local, summer time).
-    """
-    return datetime.combine(day, at, zone).astimezone(UTC)
 
 
 def outer_span(shift: Shift, zone: ZoneInfo) -> tuple[datetime, datetime | None]:

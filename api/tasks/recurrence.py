@@ -9,11 +9,13 @@ falls on the first.
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
+
+from api.workplaces.base import local_instant
 
 Frequency = Literal["daily", "weekly", "monthly"]
 
@@ -42,16 +44,6 @@ def falls_on(rule: Rule, day: date) -> bool:
         return day.weekday() in rule.weekdays
     last = calendar.monthrange(day.year, day.month)[1]
     return day.day == min(rule.month_day or 1, last)
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """``at`` on ``day`` in ``zone``, as a UTC instant.
-
-    Example: 2026-03-30 09:00 Europe/Paris gives 2026-03-30T07:00:00+00:00 (summer time), and
-    2026-03-23 09:00 gives 2026-03-23T08:00:00+00:00 (winter time).
-    """
-    # Round-tripping through UTC moves a skipped local time forward by the gap (fold=0 semantics).
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def occurrences(rule: Rule, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:

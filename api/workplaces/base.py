@@ -1,4 +1,4 @@
-"""What the field operations services share: the identity services' base, time checks and tenant lookups.
+"""What the field operations services share: the identity services' base, time checks, audit records and tenant lookups.
 
 Each service is built per request on the request's session, which runs as the caller's tenant:
 row-level security hides every other tenant's rows, so an id of another tenant is simply not found.
@@ -8,26 +8,78 @@ every referenced id is first looked up here, as the tenant.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import select
 
+from api.audit import record
 from api.errors import AppError
 from api.identity.services._base import IdentityService, changes, equal_to, matching
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["FieldService", "changes", "equal_to", "matching", "require_aware", "require_row", "utc_now"]
+    from api.audit import Origin
+    from api.auth.principal import CurrentUser
+
+__all__ = [
+    "AuditsTarget",
+    "FieldService",
+    "changes",
+    "equal_to",
+    "local_instant",
+    "matching",
+    "require_aware",
+    "require_row",
+    "utc_now",
+]
 
 FieldService = IdentityService
 """Per-request session, exact page totals and row locks: the same base as the identity services."""
 
 
+class AuditsTarget:
+    """Mixed into a service (after its base) whose writes are audited against one kind of row, ``audit_target``."""
+
+    audit_target: ClassVar[str]
+    """The ``target_type`` of the audit records (``"incident"``)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def session(self) -> AsyncSession: ...
+
+    def _audit(self, actor: CurrentUser, origin: Origin, action: str, target_id: UUID, details: dict[str, Any]) -> None:
+        record(
+            self.session,
+            tenant_id=actor.tenant_id,
+            action=action,
+            actor_user_id=actor.id,
+            origin=origin,
+            target_type=self.audit_target,
+            target_id=target_id,
+            details=details,
+        )
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock ``at`` on ``day`` in ``zone``.
+
+    A time skipped by a spring-forward jump reads as if the clock had not jumped yet, and a time that
+    happens twice on a fall-back day is its first occurrence. Example: 02:30 on 29 March 2026 in
+    Europe/Paris gives ``2026-03-29T01:30:00+00:00`` (03:30 local, summer time); 09:00 on 30 March 2026
+    gives ``2026-03-30T07:00:00+00:00``.
+    """
+    # Round-tripping through UTC moves a skipped local time forward by the gap (fold=0 semantics).
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def require_aware(value: datetime, field: str) -> datetime:

@@ -13,10 +13,10 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import exists, func, or_, select
 
-from api.audit import Origin, record
+from api.audit import Origin
 from api.errors import AppError
 from api.identity.services import check_timezone
-from api.workplaces.base import FieldService, changes, equal_to, matching, require_row, utc_now
+from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, matching, require_row, utc_now
 from api.workplaces.geo import distance_sql
 from channels.conversations import Conversations
 from channels.effects import Effects
@@ -49,8 +49,10 @@ def check_opening_hours(hours: dict[str, Any]) -> dict[str, list[list[str]]]:
     return stored
 
 
-class WorkplaceService(FieldService[Workplace]):
+class WorkplaceService(FieldService[Workplace], AuditsTarget):
     """The tenant's workplaces. ``effects`` collects the chat channel's changes, applied after commit."""
+
+    audit_target = "workplace"
 
     class Repo(SQLAlchemyAsyncRepository[Workplace]):
         model_type = Workplace
@@ -257,17 +259,3 @@ class WorkplaceService(FieldService[Workplace]):
 
     def _conversations(self, actor: CurrentUser) -> Conversations:
         return Conversations(session=self.session, tenant_id=actor.tenant_id, user_id=actor.id, effects=self.effects)
-
-    def _audit(
-        self, actor: CurrentUser, origin: Origin, action: str, workplace_id: UUID, details: dict[str, Any]
-    ) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="workplace",
-            target_id=workplace_id,
-            details=details,
-        )

@@ -74,6 +74,7 @@ from persistence.models.notifications import (
     VapidKey,
 )
 from persistence.models.privacy import AuditChain, PrivacyExport, PrivacySettings
+from persistence.models.reports import AttendanceDaily, ReportRun, ReportSchedule
 
 __all__ = [
     "ApprovalApprover",
@@ -86,6 +87,7 @@ __all__ = [
     "AssetConditionEntry",
     "Attachment",
     "AttendanceBreak",
+    "AttendanceDaily",
     "AttendanceRecord",
     "AuditChain",
     "AuditEvent",
@@ -135,6 +137,8 @@ __all__ = [
     "PrivacySettings",
     "PushSubscription",
     "Reaction",
+    "ReportRun",
+    "ReportSchedule",
     "Role",
     "Shift",
     "Task",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 from advanced_alchemy.filters import OrderBy
@@ -11,9 +11,8 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
 from api.approvals.services.approvers import active_users
-from api.audit import record
 from api.errors import AppError
-from api.workplaces.base import FieldService, changes
+from api.workplaces.base import AuditsTarget, FieldService, changes
 from persistence.models import ApprovalWorkflow, Role
 
 if TYPE_CHECKING:
@@ -24,8 +23,10 @@ if TYPE_CHECKING:
     from api.auth.principal import CurrentUser
 
 
-class WorkflowService(FieldService[ApprovalWorkflow]):
+class WorkflowService(FieldService[ApprovalWorkflow], AuditsTarget):
     """The tenant's approval workflows."""
+
+    audit_target = "approval_workflow"
 
     class Repo(SQLAlchemyAsyncRepository[ApprovalWorkflow]):
         model_type = ApprovalWorkflow
@@ -95,17 +96,3 @@ class WorkflowService(FieldService[ApprovalWorkflow]):
             if len(await active_users(self.session, step.user_ids)) != len(set(step.user_ids)):
                 return "every named user must be an active user of the tenant."
         return None
-
-    def _audit(
-        self, actor: CurrentUser, origin: Origin, action: str, workflow_id: UUID, details: dict[str, Any]
-    ) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="approval_workflow",
-            target_id=workflow_id,
-            details=details,
-        )

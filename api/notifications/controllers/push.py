@@ -33,7 +33,10 @@ class PushController(Controller):
         """The ``applicationServerKey`` for ``pushManager.subscribe`` (base64url); it never changes."""
         settings = runtime.settings
         vapid = await load_vapid(
-            db_session, secret=settings.resolved_secret_key(), configured_private_key=settings.vapid_private_key
+            db_session,
+            secret=settings.resolved_secret_key(),
+            configured_private_key=settings.vapid_private_key,
+            encryption_key=settings.encryption_key,
         )
         return VapidPublicKey(public_key=public_key_of(vapid))
 

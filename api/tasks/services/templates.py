@@ -24,7 +24,7 @@ from api.identity.services import check_timezone
 from api.tasks.recurrence import Rule, occurrences
 from api.tasks.services._base import announce, task_state, tell
 from api.tasks.template_schemas import parse_local_time
-from api.workplaces.base import FieldService, changes, equal_to, require_row
+from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, require_row
 from persistence.models import Role, Task, TaskChecklistItem, TaskTemplate, User, Workplace
 
 if TYPE_CHECKING:
@@ -39,8 +39,10 @@ CATCH_UP = timedelta(days=1)
 """How far back a worker that was down still creates missed occurrences (they are overdue at once)."""
 
 
-class TemplateService(FieldService[TaskTemplate]):
+class TemplateService(FieldService[TaskTemplate], AuditsTarget):
     """The tenant's recurring task templates."""
+
+    audit_target = "task_template"
 
     class Repo(SQLAlchemyAsyncRepository[TaskTemplate]):
         model_type = TaskTemplate
@@ -117,20 +119,6 @@ class TemplateService(FieldService[TaskTemplate]):
             )
         if template.timezone is not None:
             check_timezone(template.timezone)
-
-    def _audit(
-        self, actor: CurrentUser, origin: Origin, action: str, template_id: UUID, details: dict[str, Any]
-    ) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="task_template",
-            target_id=template_id,
-            details=details,
-        )
 
 
 def _recurrence_problem(template: TaskTemplate) -> str | None:

@@ -7,6 +7,7 @@ import { Store } from "./store.js";
 import { ChatView, ThreadPanel } from "./views/chat.js";
 import { signIn } from "./views/login.js";
 import { canModerate, ModerationConsole } from "./views/moderation.js";
+import { canReport, ReportsPage } from "./views/reports.js";
 import { BrowsePanel, InboxPanel, SearchPanel } from "./views/panels.js";
 import { NewChannelPanel, NewMessagePanel } from "./views/people.js";
 import { SettingsPanel } from "./views/settings.js";
@@ -185,9 +186,13 @@ async function start(me) {
   // The moderator console, for users whose roles hold a moderation permission (views/moderation.js).
   const moderation = canModerate(me) ? new ModerationConsole(store) : null;
   if (moderation) top.insertBefore(moderation.link(), bell);
+  // Reports with charts, for users who may run them (views/reports.js).
+  const reports = canReport(me) ? new ReportsPage() : null;
+  if (reports) top.insertBefore(reports.link(), bell);
 
   app.append(h("a", { href: "#chat-title", class: "skip" }, "Skip to conversation"), top, sidebar.el, chat.el, aside);
   if (moderation) app.insertBefore(moderation.el, aside);
+  if (reports) app.insertBefore(reports.el, aside);
   root.replaceChildren(app);
   sidebar.render();
 
@@ -200,6 +205,12 @@ async function start(me) {
       if (current) closePanel();
       if (chat.conv) chat.close();
       app.dataset.pane = "mod";
+      return;
+    }
+    if (reports && reports.route(hash)) {
+      if (current) closePanel();
+      if (chat.conv) chat.close();
+      app.dataset.pane = "reports";
       return;
     }
     const conv = hash.match(/^#\/c\/([0-9a-f-]{36})(?:\/m\/([0-9a-f-]{36}))?/i);

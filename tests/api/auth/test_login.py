@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from api.provisioning import create_user
 from api.runtime import Runtime
-from persistence.models import AuditEvent, User
+from persistence.models import AuditEvent, AuthSession, User
 from tests.kit import PASSWORD, TenantKit
 
 LOGIN = "/api/v1/auth/login"
@@ -171,3 +173,21 @@ async def test_the_same_email_in_two_tenants_needs_a_tenant(
         LOGIN, json={"email": tenant.email(shared), "password": PASSWORD, "tenant": other_tenant.slug}
     )
     assert named.status_code == 200
+
+
+async def test_a_used_session_records_when_it_was_last_seen(
+    client: AsyncTestClient[Litestar], runtime: Runtime, tenant: TenantKit
+) -> None:
+    token = (await _login(client, tenant, "staff")).json()["token"]
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await session.execute(update(AuthSession).values(last_seen_at=long_ago))
+    before = datetime.now(UTC)
+
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert me.status_code == 200
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        seen = await session.scalar(select(func.max(AuthSession.last_seen_at)))
+    assert seen is not None
+    assert seen >= before - timedelta(seconds=1)

@@ -44,6 +44,8 @@ UNGUARDED_PATHS = {"/", "/api/v1/users/me", "/sw.js", "/api/v1/moderation/suspen
 UNGUARDED_PATHS |= {"/api/v1/approvals/actions/{token:str}"}
 # One's own data export (any signed-in person); its download link is a signed token (tests/api/privacy).
 UNGUARDED_PATHS |= {"/api/v1/privacy/me/exports", "/api/v1/privacy/exports/{token:str}"}
+# A scheduled report's mailed download link: the signed token is the credential (tests/api/reports).
+UNGUARDED_PATHS |= {"/api/v1/reports/runs/{token:str}/output.csv"}
 
 
 def guarded_endpoints(app: Litestar) -> list[tuple[str, str, Permission | None]]:

@@ -1,5 +1,6 @@
-"""Every moderation route requires the intended permission: members flag and appeal, reviewers work
-the queue, rule editors change rules, moderation admins set scopes and settings and read the audit."""
+"""Every moderation route requires the intended permission: members flag, appeal and list the actions
+against them, reviewers work the queue, rule editors change rules, moderation admins set scopes and
+settings and read the audit."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ export async function openAppeal({ messageId = null, kind = null } = {}) {
   const what = h("div", { class: "appeal-what" },
     h("p", {}, `A moderator ${DID[action.kind] || action.kind} on ${formatFull(action.created_at)}.`),
     h("p", {}, h("strong", {}, "Reason: "), action.reason));
-  const close = () => h("div", { class: "dialog-buttons" }, h("button", { type: "button", class: "primary", on: { click: () => dialog.close() } }, "Close"));
+  const close = () => h("div", { class: "dialog-buttons" }, h("button", { type: "button", class: "primary", on: { click: () => dialog.close() } }, "Done"));
   const answer = (text) => {
     body.replaceChildren(what, h("p", { class: "appeal-done", role: "status" }, text), close());
     body.querySelector(".dialog-buttons button").focus();

@@ -2,6 +2,9 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
+import { suspensionAppeal } from "./suspension.js";
+
+const APPEAL_HASH = "#/suspension-appeal";
 
 /** Render the sign-in screen into `root`; resolves once a session exists. */
 export function signIn(root, { notice = "" } = {}) {
@@ -17,7 +20,18 @@ export function signIn(root, { notice = "" } = {}) {
       h("h1", { id: "login-title" }, "Sign in to fieldhub"),
       h("div", { class: "field" }, h("label", { for: "login-email" }, "Email"), email),
       h("div", { class: "field" }, h("label", { for: "login-password" }, "Password"), password),
-      tenantRow, error, submit);
+      tenantRow, error, submit,
+      h("p", { class: "muted login-links" }, "Account suspended? ",
+        h("a", { href: APPEAL_HASH, id: "suspension-appeal-link", on: { click: (e) => { e.preventDefault(); showAppeal(); } } }, "Appeal the suspension")));
+    const showForm = () => {
+      if (location.hash === APPEAL_HASH) history.replaceState(null, "", "#/");
+      root.replaceChildren(h("main", { class: "center" }, form));
+      email.focus();
+    };
+    const showAppeal = () => {
+      if (location.hash !== APPEAL_HASH) history.replaceState(null, "", APPEAL_HASH);
+      suspensionAppeal(root, { email: email.value.trim(), onBack: showForm });
+    };
 
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -42,8 +56,8 @@ export function signIn(root, { notice = "" } = {}) {
         submit.disabled = false;
       }
     });
-    root.replaceChildren(h("main", { class: "center" }, form));
-    email.focus();
+    if (location.hash === APPEAL_HASH) showAppeal(); // the link in the suspension mail
+    else showForm();
   });
 }
 

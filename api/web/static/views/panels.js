@@ -55,6 +55,10 @@ export class InboxPanel {
           n.body ? h("span", { class: "text" }, n.body) : null,
           h("time", { datetime: n.created_at, title: formatFull(n.created_at) }, formatTime(n.created_at))),
         h("div", { class: "row-actions" },
+          // Actions (Approve, Reject...) are signed links that confirm on their own page before acting;
+          // only same-origin paths are followed, whatever a sender put in a notification.
+          (n.actions || []).filter((a) => typeof a.link === "string" && a.link.startsWith("/") && !a.link.startsWith("//"))
+            .map((a) => h("a", { class: "small action", href: a.link, target: "_blank", rel: "noopener", dataset: { action: a.id } }, a.label)),
           unread
             ? h("button", { type: "button", class: "small mark-read", on: { click: () => this.store.markNotifications("read", [n.id]).catch(() => null) } }, "Mark read")
             : h("button", { type: "button", class: "small mark-unread", on: { click: () => this.store.markNotifications("unread", [n.id]).catch(() => null) } }, "Mark unread"),

@@ -28,7 +28,7 @@ export function openReport(item, what = "message") {
   reasons.querySelector("input").focus();
 
   const done = (text) => {
-    const close = h("button", { type: "button", class: "primary", on: { click: () => dialog.close() } }, "Close");
+    const close = h("button", { type: "button", class: "primary", on: { click: () => dialog.close() } }, "Done");
     form.replaceChildren(h("p", { class: "report-done", role: "status" }, text), h("div", { class: "dialog-buttons" }, close));
     close.focus();
   };

@@ -1,4 +1,4 @@
-"""Who hears about what happens at a workplace: its current supervisors."""
+"""Who hears about what happens at a workplace: its current supervisors (incidents, maintenance, lateness)."""
 
 from __future__ import annotations
 
