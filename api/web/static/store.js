@@ -28,7 +28,7 @@ export class Store extends EventTarget {
     this.inbox = { topic: null, tracker: new SeqTracker(), unread: 0, unseen: 0, items: new Map(), loaded: false };
     this.activeId = null;
     this.socket = null;
-    this.fetchingConversations = new Set();
+    this.fetchingConversations = new Map();
   }
 
   emit(name, detail = null) {
@@ -148,9 +148,17 @@ export class Store extends EventTarget {
   }
 
   /** Someone added me to a conversation, or an event came for one I do not know yet: fetch it. */
-  async fetchConversation(id) {
-    if (this.fetchingConversations.has(id)) return;
-    this.fetchingConversations.add(id);
+  /** Load one conversation; callers asking while a load is in flight share it (and wait for it). */
+  fetchConversation(id) {
+    let pending = this.fetchingConversations.get(id);
+    if (!pending) {
+      pending = this.loadConversation(id).finally(() => this.fetchingConversations.delete(id));
+      this.fetchingConversations.set(id, pending);
+    }
+    return pending;
+  }
+
+  async loadConversation(id) {
     try {
       const summary = await api.get(`/api/v1/conversations/${id}`);
       const known = this.conversations.has(id);
@@ -159,8 +167,6 @@ export class Store extends EventTarget {
       this.emit("conversations");
     } catch {
       // gone again
-    } finally {
-      this.fetchingConversations.delete(id);
     }
   }
 
