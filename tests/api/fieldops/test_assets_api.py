@@ -257,16 +257,6 @@ def test_staff_and_the_safety_role_read_assets_and_supervisors_manage_them() -> 
     assert Permission.ASSETS_WRITE in BUILTIN_ROLES["supervisor"][1]
 
 
-@pytest.fixture(scope="module")
-async def rbac_tenant(runtime: Runtime) -> TenantKit:
-    return await TenantKit.create(runtime)
-
-
-@pytest.fixture(scope="module")
-def signed_in() -> dict[frozenset[str], Headers]:
-    return {}
-
-
 @pytest.mark.parametrize(("method", "path", "permission"), TABLE, ids=[f"{m} {p}" for m, p, _ in TABLE])
 async def test_endpoint_refuses_a_caller_lacking_its_permission(
     client: Client,

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from api.auth.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, Permission
-from api.runtime import Runtime
 from tests.api.fieldops.fieldkit import Client
 from tests.api.identity.arrange import Headers, refusal, signed_in_with
 from tests.api.identity.test_rbac import _APP, concrete, guarded_endpoints
@@ -96,16 +95,6 @@ def test_staff_clock_in_and_work_their_tasks_but_do_not_manage() -> None:
     staff = BUILTIN_ROLES["staff"][1]
     assert {Permission.ATTENDANCE_CLOCK, Permission.TASKS_WORK, Permission.WORKPLACES_READ} <= staff
     assert not {Permission.TASKS_WRITE, Permission.WORKPLACES_WRITE, Permission.ATTENDANCE_READ} & staff
-
-
-@pytest.fixture(scope="module")
-async def rbac_tenant(runtime: Runtime) -> TenantKit:
-    return await TenantKit.create(runtime)
-
-
-@pytest.fixture(scope="module")
-def signed_in() -> dict[frozenset[str], Headers]:
-    return {}
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), TABLE, ids=[f"{m} {p}" for m, p, _ in TABLE])

@@ -464,16 +464,6 @@ def test_each_incident_endpoint_requires_the_intended_permission() -> None:
     assert set(TABLE) == EXPECTED
 
 
-@pytest.fixture(scope="module")
-async def rbac_tenant(runtime: Runtime) -> TenantKit:
-    return await TenantKit.create(runtime)
-
-
-@pytest.fixture(scope="module")
-def signed_in() -> dict[frozenset[str], Headers]:
-    return {}
-
-
 @pytest.mark.parametrize(("method", "path", "permission"), TABLE, ids=[f"{m} {p}" for m, p, _ in TABLE])
 async def test_endpoint_refuses_a_caller_lacking_its_permission(
     client: Client,
