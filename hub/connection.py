@@ -134,7 +134,9 @@ class Connection:
     # --- queueing ------------------------------------------------------------------------------
 
     def start_writer(self) -> None:
-        """Start the task that drains the send queue into the socket."""
+        """Start the task that drains the send queue into the socket (once; later calls do nothing)."""
+        if self._writer is not None:
+            return
         self._writer = asyncio.create_task(self._write_loop(), name=f"hub-writer-{self.id}")
 
     def send(self, text: str) -> None:

@@ -13,6 +13,7 @@ import msgspec
 from litestar import WebSocket, websocket
 
 from hub.connection import (
+    CLOSE_INTERNAL,
     CLOSE_RESTART,
     CLOSE_SESSION_EXPIRED,
     CLOSE_TOO_LARGE,
@@ -87,8 +88,13 @@ class Endpoint:
             core.observer.frames_sent("hello", 1)
             conn.start_writer()
             if opened == "first":
-                await core.announce_online(conn)
+                await self._announce_online(conn)
             await self._read_loop(conn)
+        except Exception:
+            # One socket's failure must not reach the server (which would close it 4500, unlogged).
+            log.exception("connection %s failed; closing 1011", conn.id)
+            conn.close(CLOSE_INTERNAL, "internal_error", flush=False)
+            conn.start_writer()  # if it failed before hello, the writer still has the close to send
         finally:
             if expiry is not None:
                 expiry.cancel()
@@ -97,6 +103,13 @@ class Endpoint:
             await conn.wait_closed()
             conn.mark_closed()
             await core.close(conn)
+
+    async def _announce_online(self, conn: Connection) -> None:
+        # Presence is advisory: the socket is live and greeted, so a Redis hiccup here is logged, not fatal.
+        try:
+            await self._core.announce_online(conn)
+        except Exception:
+            log.exception("announcing connection %s online failed", conn.id)
 
     async def _authenticate(self, socket: WebSocket[Any, Any, Any]) -> Principal | None:
         try:

@@ -138,6 +138,8 @@ def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: Bro
     hub = Hub(config=config, broker=broker, redis=store, authenticator=authenticate)
 
     async def subscriptions(principal: Principal) -> list[str]:
+        if principal.user_id == "broken":
+            raise RuntimeError("subscription provider failure on purpose")
         members = await store.smembers(f"t:{principal.namespace}:test:subs:{principal.user_id}")
         return sorted(m.decode() for m in members)
 

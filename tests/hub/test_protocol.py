@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import websockets
@@ -107,3 +108,14 @@ async def test_binary_json_frames_are_accepted(connect, node_a, ns):
 async def test_permessage_deflate_is_not_negotiated(node_a, ns):
     async with websockets.connect(node_a.ws, additional_headers={"Authorization": f"Bearer u1.{ns}.s1"}) as ws:
         assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+
+
+async def test_socket_whose_setup_fails_is_closed_with_1011_and_others_stay(connect, node_a, ns):
+    healthy = await connect(node_a, f"u1.{ns}.s1")
+    async with websockets.connect(node_a.ws, additional_headers={"Authorization": f"Bearer broken.{ns}.s2"}) as ws:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await ws.recv()
+    assert ws.close_code == 1011
+    await healthy.send({"type": "ping", "ref": "still"})
+    await healthy.expect(lambda f: f["type"] == "pong" and f.get("ref") == "still")
