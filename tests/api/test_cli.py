@@ -64,6 +64,47 @@ async def test_embedded_postgres_keeps_data_across_a_restart(tmp_path: Path) -> 
         await connection.close()
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+async def test_serve_stops_its_embedded_servers_on_sigterm(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("FIELDHUB_DATABASE_URL", "FIELDHUB_REDIS_URL")}
+    env["FIELDHUB_DATA_DIR"] = str(tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "serve", "--port", str(port), env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+
+    async def serving() -> bool | None:
+        async with httpx.AsyncClient() as http:
+            try:
+                return (await http.get(f"http://127.0.0.1:{port}/health/live")).status_code == 200 or None
+            except httpx.HTTPError:
+                return None
+
+    await eventually(serving, timeout=90)
+    assert _processes_mentioning(str(tmp_path)), "the embedded servers should run under the data folder"
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 60) == 0
+
+    async def servers_gone() -> bool | None:
+        return not _processes_mentioning(str(tmp_path)) or None
+
+    await eventually(servers_gone, timeout=30)
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+
 async def test_create_admin_makes_a_tenant_whose_admin_signs_in(
     tmp_path: Path, settings: Settings, client: AsyncTestClient[Litestar]
 ) -> None:
