@@ -53,6 +53,14 @@ CLOSING = {
     "approve": "resolved",
     "reject": "resolved",
 }
+ACTION_NOUNS = {
+    "hide": "hidden message",
+    "delete": "deletion of your message",
+    "mute": "mute",
+    "suspend": "suspension",
+    "warn": "warning",
+    "reject": "rejection of your message",
+}
 NEEDS_MESSAGE = frozenset({"hide", "restore", "delete", "approve", "reject"})
 SUSPENDED_MAIL = """A moderator suspended your fieldhub account; you cannot sign in while it lasts.
 
@@ -229,6 +237,7 @@ class Enforcement:
             appeal = await self.session.get(ModerationAppeal, case.appeal_id)
             if appeal is not None:
                 appeal.status = "upheld" if kind == "uphold" else "overturned"
+                await self._tell_appellant(appeal, action)
 
     async def _overturn(self, case: ModerationCase) -> None:
         """Undo the appealed action: show the message again, lift the mute, or re-enable the account."""
@@ -302,6 +311,50 @@ class Enforcement:
             category="system",
             title=title,
             body=f"Reason: {reason}. You can appeal this decision once.",
+            link=appeal_link(action.id),
             data={"action_id": str(action.id), "case_id": str(case.id)},
             idempotency_key=f"moderation-action:{action.id}",
         )
+
+    async def _tell_appellant(self, appeal: ModerationAppeal, decision: ModerationAction) -> None:
+        """Tell the appellant how their appeal ended (without the moderator, as for reporters)."""
+        original = await self.session.get(ModerationAction, appeal.action_id)
+        what = ACTION_NOUNS.get(original.kind, "decision") if original is not None else "decision"
+        kept = decision.kind == "uphold"
+        body = (
+            f"A different moderator reviewed your appeal and kept the {what}. Reason: {decision.reason}"
+            if kept
+            else f"A different moderator reviewed your appeal and reversed the {what}."
+        )
+        appellant = await self.session.get(User, appeal.appellant_id)
+        if appellant is None:
+            return
+        if appellant.status == "disabled":
+            # A suspension that stands: the inbox is out of reach, so the answer goes by mail.
+            try:
+                await enqueue_email(
+                    self.session,
+                    tenant_id=self.ctx.tenant_id,
+                    to=appellant.email,
+                    subject="Your appeal was reviewed",
+                    body=body + "\n",
+                    idempotency_key=f"moderation-appeal-decided:{appeal.id}",
+                )
+            except NotifyError:
+                return
+            return
+        await notify(
+            self.session,
+            tenant_id=self.ctx.tenant_id,
+            recipients=Recipients(users=[appellant.id]),
+            category="system",
+            title="Your appeal was reviewed",
+            body=body,
+            data={"appeal_id": str(appeal.id), "outcome": appeal.status},
+            idempotency_key=f"moderation-appeal-decided:{appeal.id}",
+        )
+
+
+def appeal_link(action_id: UUID) -> str:
+    """The client's page that offers to appeal one action."""
+    return f"/#/appeal/{action_id}"

@@ -152,3 +152,29 @@ async def test_rules_are_tried_before_they_are_saved_and_the_audit_log_exports(
     assert csv_response.ok
     assert "moderation.rule.create" in await csv_response.text()
     await admin.screenshot(path=artifacts / "moderation-audit-desktop.png")
+
+
+async def test_a_message_a_moderator_deleted_in_the_chat_is_named_so_in_the_console(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    room = await channel(client, tenant, "floor-5", ["staff", "supervisor"])
+    posted = await client.post(
+        f"/api/v1/conversations/{room['id']}/messages",
+        json={"client_id": "spam-1", "body": "buy cheap watches"},
+        headers=await tenant.headers(client, "staff"),
+    )
+    assert posted.status_code == 201, posted.text
+    moderator_headers = await tenant.headers(client, "moderator")
+    deleted = await client.delete(
+        f"/api/v1/messages/{posted.json()['message']['id']}", params={"reason": "spam"}, headers=moderator_headers
+    )
+    assert deleted.status_code == 204, deleted.text
+    cases = await client.get("/api/v1/moderation/cases", params={"status": "resolved"}, headers=moderator_headers)
+    (case,) = cases.json()
+
+    moderator = await login("moderator", width=DESKTOP)
+    await moderator.goto(f"/#/mod/case/{case['id']}")
+    await expect(moderator.locator("#mod-case-title")).to_have_text("Message acted on in the chat")
+    await expect(moderator.locator(".mod-case-page")).to_contain_text("Opened by a moderator")

@@ -1,6 +1,7 @@
 """Moderation as members meet it in the browser: reporting a message (and being told when it was
 reported already) puts a case in the moderator's live queue; the author of a hidden message still
-reads it, marked hidden, and appeals once; a suspended user appeals from the sign-in screen."""
+reads it, marked hidden, and appeals once; a warning in the inbox opens its appeal; a suspended user
+appeals from the sign-in screen."""
 
 from __future__ import annotations
 
@@ -117,6 +118,25 @@ async def test_the_author_of_a_hidden_message_still_reads_it_and_appeals_once(
     # After a reload (history over HTTP) the author still reads it whole.
     await author.reload()  # the conversation's address opens it again
     await expect(message(author, text).locator(".moderated")).to_have_text("hidden by a moderator")
+
+
+async def test_a_warning_in_the_inbox_opens_the_appeal_of_that_warning(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    room = await channel(client, tenant, "front-desk", ["staff", "supervisor"])
+    posted = await post(client, await tenant.headers(client, "staff"), room["id"], "you are all useless")
+    case_id = await flag(client, tenant, "supervisor", posted["id"], "harassment")
+    await acted(client, tenant, "moderator", case_id, "warn", reason="keep it civil")
+
+    page = await login("staff", width=PHONE)
+    await page.get_by_role("button", name="Notifications").click()
+    await page.locator(".notification", has_text="A moderator warned you").locator("button.open").click()
+    dialog = page.get_by_role("dialog", name="Appeal a moderator's decision")
+    await expect(dialog).to_contain_text("A moderator warned you")
+    await expect(dialog).to_contain_text("Reason: keep it civil")
+    await expect(dialog.get_by_label("Why should it be looked at again?")).to_be_visible()
 
 
 async def test_a_suspended_user_appeals_from_the_sign_in_screen(

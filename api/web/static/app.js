@@ -10,6 +10,7 @@ import { canModerate, ModerationConsole } from "./views/moderation.js";
 import { canReport, ReportsPage } from "./views/reports.js";
 import { BrowsePanel, InboxPanel, SearchPanel } from "./views/panels.js";
 import { NewChannelPanel, NewMessagePanel } from "./views/people.js";
+import { openAppeal } from "./views/appeal.js";
 import { SettingsPanel } from "./views/settings.js";
 import { claimPush, releasePush } from "./push.js";
 import { Sidebar } from "./views/sidebar.js";
@@ -211,6 +212,14 @@ async function start(me) {
       if (current) closePanel();
       if (chat.conv) chat.close();
       app.dataset.pane = "reports";
+      return;
+    }
+    const appeal = hash.match(/^#\/appeal\/([0-9a-f-]{36})$/i);
+    if (appeal) {
+      // A notification's link: open the dialog over whatever is shown, and forget the hash so
+      // the same link works again.
+      history.replaceState(null, "", current === inbox ? "#/inbox" : chat.conv ? `#/c/${chat.conv.id}` : "#/");
+      openAppeal({ actionId: appeal[1] });
       return;
     }
     const conv = hash.match(/^#\/c\/([0-9a-f-]{36})(?:\/m\/([0-9a-f-]{36}))?/i);

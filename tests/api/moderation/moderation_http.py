@@ -44,6 +44,13 @@ async def acted(client: Client, tenant: TenantKit, role: str, case_id: str, kind
     return body
 
 
+async def queue(client: Client, tenant: TenantKit, role: str, **filters: str) -> list[str]:
+    """The ids of the cases in ``role``'s queue, filtered as the list route allows."""
+    response = await client.get("/api/v1/moderation/cases", params=filters, headers=await tenant.headers(client, role))
+    assert response.status_code == 200, response.text
+    return [c["id"] for c in response.json()]
+
+
 async def notifications(client: Client, tenant: TenantKit, role: str) -> list[dict[str, Any]]:
     response = await client.get("/api/v1/notifications", headers=await tenant.headers(client, role))
     assert response.status_code == 200, response.text

@@ -18,7 +18,7 @@ from api.runtime import Runtime
 from channels.conversations import Conversations
 from channels.moderation.screening import counted
 from persistence.models import Conversation, Department, ModerationRule, User, Workplace
-from tests.api.moderation.moderation_http import act, acted, flag, notifications, seen_by
+from tests.api.moderation.moderation_http import act, acted, flag, notifications, queue, seen_by
 from tests.channels.chat import as_user, channel, say
 from tests.channels.files import png
 from tests.kit import PASSWORD, TenantKit
@@ -33,12 +33,6 @@ async def new_rule(client: Client, tenant: TenantKit, **fields: Any) -> dict[str
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def queue(client: Client, tenant: TenantKit, role: str, **filters: str) -> list[str]:
-    response = await client.get("/api/v1/moderation/cases", params=filters, headers=await tenant.headers(client, role))
-    assert response.status_code == 200, response.text
-    return [c["id"] for c in response.json()]
 
 
 # -- scopes ---------------------------------------------------------------------------------------

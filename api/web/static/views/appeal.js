@@ -12,8 +12,8 @@ const DID = {
 const STANDING = { pending: "a moderator has yet to decide", upheld: "the decision was upheld", overturned: "the decision was overturned" };
 const MAX_STATEMENT = 2000;
 
-/** Offer to appeal the newest action against me on `messageId`, or of `kind` (e.g. "mute"). */
-export async function openAppeal({ messageId = null, kind = null } = {}) {
+/** Offer to appeal the action `actionId` against me, or the newest on `messageId`, or of `kind` (e.g. "mute"). */
+export async function openAppeal({ actionId = null, messageId = null, kind = null } = {}) {
   const body = h("div", { class: "appeal-body" }, h("p", { class: "muted", role: "status" }, "Loading…"));
   const dialog = openDialog("Appeal a moderator's decision", body, { className: "appeal" });
   let actions;
@@ -23,7 +23,7 @@ export async function openAppeal({ messageId = null, kind = null } = {}) {
     body.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
     return;
   }
-  const action = actions.find((a) => !kind || a.kind === kind);
+  const action = actions.find((a) => (actionId ? a.id === actionId : !kind || a.kind === kind));
   if (!action) {
     body.replaceChildren(h("p", { role: "status" }, "There is no decision of a moderator to appeal here."));
     return;

@@ -5,6 +5,13 @@ import * as api from "../api.js";
 import { formatFull, h, renderBody } from "../dom.js";
 import { caseChips, reasonLabel, STATUS_LABEL } from "./moderation_common.js";
 
+// How a case came to be, as the console names it (a moderator's own delete in the chat opens one too).
+const ORIGIN = {
+  flag: { title: "Reported message", opened: "Reported", chip: "Reported" },
+  rule: { title: "Message found by a rule", opened: "Found by a rule", chip: "Found by a rule" },
+  moderator: { title: "Message acted on in the chat", opened: "Opened by a moderator", chip: "Acted on" },
+  appeal: { title: "Appeal", opened: "Appealed", chip: "Appealed" },
+};
 const ACTION_LABEL = {
   dismiss: "Dismiss: nothing wrong",
   hide: "Hide the message",
@@ -89,7 +96,8 @@ export class CasePage {
   render() {
     const { case: c, flags, context, author_cases: history, actions, appeal, appealed_action: appealed } = this.detail;
     const me = this.store.me.id;
-    this.title.textContent = c.appeal_id ? "Appeal" : c.attachment_id ? "Reported file" : "Reported message";
+    const origin = ORIGIN[c.source] || ORIGIN.flag;
+    this.title.textContent = c.appeal_id ? "Appeal" : c.attachment_id ? "Reported file" : origin.title;
     const open = c.status === "open" || c.status === "in_review";
     const mine = c.claimed_by === me && c.status === "in_review";
     const claim = open && !mine && !c.claimed_by
@@ -100,7 +108,7 @@ export class CasePage {
     const summary = h("div", { class: "mod-block" },
       caseChips(this.store, c),
       h("p", { class: "muted" },
-        `${c.source === "rule" ? "Found by a rule" : c.source === "appeal" ? "Appealed" : "Reported"} ${formatFull(c.created_at)}`,
+        `${origin.opened} ${formatFull(c.created_at)}`,
         c.author_id ? ` · author ${this.store.nameOf(c.author_id)}` : "",
         conv ? ` · in ${this.store.displayName(conv)}` : "",
         c.closed_at ? ` · closed ${formatFull(c.closed_at)} by ${this.store.nameOf(c.closed_by)} (${c.resolution})` : ""),
@@ -123,7 +131,7 @@ export class CasePage {
         h("div", { class: "meta" }, h("span", { class: "author" }, this.store.nameOf(m.author_id)),
           h("time", { datetime: m.created_at }, formatFull(m.created_at)),
           m.deleted ? h("span", { class: "mod-chip" }, "Deleted") : null,
-          m.id === c.message_id ? h("span", { class: "mod-chip urgent" }, "Reported") : null),
+          m.id === c.message_id ? h("span", { class: "mod-chip urgent" }, origin.chip) : null),
         m.deleted ? h("p", { class: "body tombstone" }, "This message was deleted.")
           : h("div", { class: "body" }, renderBody(m.body, (id) => this.store.nameOf(id), me)))))) : null;
 
