@@ -39,6 +39,7 @@ from channels.attachments import schedule_file_deletion
 from persistence.audit_chain import ERASURE_ACTION
 from persistence.base import metadata, tenant_tables
 from persistence.models import AuditEvent, User
+from persistence.models.privacy import link_audit_now
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
@@ -167,7 +168,7 @@ async def _pseudonymise_audit(
     session: AsyncSession, *, user_id: UUID, email: str, name: str, actor: CurrentUser, origin: Origin
 ) -> int:
     """Pseudonymise the audit entries about or by the person, under a new chained erasure entry; how many."""
-    await session.flush()
+    await link_audit_now(session)  # this transaction's own entries about the person are pseudonymised too
     email_pattern, name_pattern = _patterns(email, name)
     matches = "actor_user_id = :user_id OR target_id = CAST(:user_id AS text) OR details::text ~* :email"
     if name_pattern:
@@ -186,7 +187,7 @@ async def _pseudonymise_audit(
         target_id=user_id,
         details={"audit_entries": len(seqs), "first_audit_seq": seqs[0] if seqs else 0},
     )
-    await session.flush()
+    await link_audit_now(session)
     erasure_seq = await session.scalar(
         select(AuditEvent.seq).where(AuditEvent.action == ERASURE_ACTION).order_by(AuditEvent.seq.desc()).limit(1)
     )
