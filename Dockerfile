@@ -1,5 +1,5 @@
 # fieldhub: one image for every role (serve, worker, db, demo). Multi-stage: build wheels, then a slim runtime.
-FROM python:3.12-slim AS build
+FROM python:3.12-slim-bookworm AS build
 WORKDIR /src
 RUN pip install --no-cache-dir --upgrade pip
 COPY pyproject.toml constraints.txt README.md ./
@@ -10,7 +10,7 @@ COPY delivery ./delivery
 COPY api ./api
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt .
 
-FROM python:3.12-slim AS runtime
+FROM python:3.12-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 FIELDHUB_DATA_DIR=/var/lib/fieldhub
 RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-client \

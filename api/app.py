@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -38,6 +39,7 @@ from api.chat.controllers.retention import RetentionController
 from api.deps import dependencies
 from api.errors import exception_handlers
 from api.health import HealthController
+from api.holidays.controllers import HolidayController
 from api.identity.controllers import (
     AuditController,
     DepartmentController,
@@ -85,9 +87,11 @@ from api.tasks.controllers import (
     CommentController,
     DependencyController,
     TaskController,
+    TaskFileController,
     TemplateController,
     TimeController,
 )
+from api.tracing import tracing_for
 from api.web import WebController
 from api.workplaces.controllers import AssignmentController, WorkplaceController
 from channels.moderation.screening import counted as blocked_sends_counted
@@ -133,6 +137,7 @@ ROUTE_HANDLERS = [
     TimesheetController,
     PolicyController,
     ShiftController,
+    HolidayController,
     OvertimeController,
     OvertimeRulesController,
     LeaveTypeController,
@@ -143,6 +148,7 @@ ROUTE_HANDLERS = [
     DependencyController,
     ChecklistController,
     CommentController,
+    TaskFileController,
     TimeController,
     TemplateController,
     BoardController,
@@ -177,10 +183,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # inside the lifespan's event loop.
     runtime = Runtime(settings=settings)
     instrument_pool(runtime.db.engine, name="app")
-    hub, hub_redis = build_hub(settings, observer=PrometheusHubObserver())
+    if runtime.reads.replica is not None:
+        instrument_pool(runtime.reads.replica.engine, name="replica")
+    tracing = tracing_for(settings, "serve")  # None unless an OTLP endpoint is configured
+    hub, hub_redis = build_hub(settings, observer=tracing.hub_observer() if tracing else PrometheusHubObserver())
     runtime.hub = hub
     runtime.session_listeners.append(close_revoked_sockets(hub))
-    ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis).install()
+    # A session revoked on any node is forgotten by this node's principal cache at once.
+    hub.register_session_listener(lambda session_id: runtime.principals.forget_sessions([UUID(session_id)]))
+    chat = ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis, on_stored=runtime.recent_writes.mark)
+    chat.install()
+    runtime.chat_sends = chat.sends
     install_inbox(hub, runtime.db)
     install_action_links(runtime.db, runtime.settings.resolved_secret_key())
     register_domain_subjects()
@@ -193,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
         finally:
             await hub_redis.aclose()
+            await chat.sends.drained()  # sends already accepted are answered before the pool closes
             await blocked_sends_counted()  # moderation counts blocked sends after their rollback
             await runtime.close()
             mark_process_gone()
@@ -208,7 +222,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Metrics outermost: it sees the status of requests the auth middleware refuses.
         middleware=[HttpMetricsMiddleware, RequestIdMiddleware, auth],
         exception_handlers=exception_handlers,
-        lifespan=[lifespan],
+        lifespan=[lifespan] if tracing is None else [tracing.lifespan, lifespan],
+        plugins=[] if tracing is None else [tracing.http_plugin()],
         openapi_config=OpenAPIConfig(
             title="fieldhub",
             version="1.0.0",

@@ -104,6 +104,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from api.privacy.jobs import PRIVACY_PERIODICS, privacy_job_handlers
     from api.reports.jobs import REPORT_PERIODICS, report_job_handlers
     from api.tasks.jobs import TASK_PERIODICS, task_job_handlers
+    from api.tracing import tracing_for
     from channels.jobs import SWEEP_JOB, chat_job_handlers
     from channels.storage import LocalFileStorage
     from delivery.email import EmailSender
@@ -147,6 +148,9 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     stop_live = await publish_live_from_worker(db, redis_url=settings.redis_url, cluster=settings.redis_cluster)
     schedule = asyncio.create_task(run_schedule(db, stop, periodics))
     backups = _start_backups(settings, stop)
+    tracing = tracing_for(settings, "worker")  # None unless an OTLP endpoint is configured
+    if tracing is not None:
+        tracing.start()  # a job that enqueues another carries its trace on
     log.info("worker started")
     try:
         await run_delivery_worker(
@@ -162,6 +166,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
             vapid_private_key=settings.vapid_private_key,
             encryption_key=settings.encryption_key,
             concurrency=args.concurrency,
+            job_scope=tracing.job_scope if tracing is not None else None,
             extra_handlers={
                 **chat_handlers,
                 **task_job_handlers(db=db),
@@ -189,6 +194,8 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
         if queue_watch is not None:
             await queue_watch
         await db.dispose()
+        if tracing is not None:
+            await tracing.shutdown()
     log.info("worker stopped")
     return 0
 

@@ -25,6 +25,8 @@ OriginDep = NamedDependency[Origin]
 """Where the request came from, for the audit trail (``origin`` parameter)."""
 DbSession = NamedDependency[AsyncSession]
 """The request's unit of work, as the caller's tenant (``db_session`` parameter)."""
+ReadSession = NamedDependency[AsyncSession]
+"""A read-only unit of work that may run on the read replica (``read_session`` parameter)."""
 
 
 ServiceT = TypeVar("ServiceT", bound=SQLAlchemyAsyncRepositoryService[Any])
@@ -74,9 +76,18 @@ async def provide_db_session(
         yield session
 
 
+async def provide_read_session(current_user: CallerDep, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A read-only transaction as the caller's tenant for history, search and reports: on the read
+    replica while it is fresh and the caller has not just written, else on the primary."""
+    recent_write = runtime.recent_writes.check(current_user.tenant_id, current_user.id)
+    async with runtime.reads.transaction(tenant_id=current_user.tenant_id, recent_write=recent_write) as session:
+        yield session
+
+
 dependencies = {
     "runtime": Provide(provide_runtime, sync_to_thread=False),
     "current_user": Provide(provide_current_user, sync_to_thread=False),
     "origin": Provide(provide_origin, sync_to_thread=False),
     "db_session": Provide(provide_db_session),
+    "read_session": Provide(provide_read_session),
 }

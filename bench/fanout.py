@@ -1,6 +1,8 @@
 """``python -m bench.fanout``: deliveries per second, latency, loss and memory of the hub under fan-out.
 
 K node processes on one Redis, receivers holding N sockets in R rooms, a sender at a fixed rate; one JSON line out.
+With ``--redis-cluster [URL]`` the nodes use sharded pub/sub on a Redis Cluster (a local 3-primary one
+started for the run when no URL is given).
 With ``--kill-after S`` the rooms are durable, the last node is killed (SIGKILL) S seconds into the
 run, and its clients reconnect to the other nodes and resume from their last ``seq``.
 """
@@ -8,16 +10,21 @@ run, and its clients reconnect to the other nodes and resume from their last ``s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from bench.nodes import BenchNode, forget_bench_keys
+from bench.redis_cluster import LocalRedisCluster
 
 SETTLE_S = 2.0
+LOCAL_CLUSTER = "local"
+"""``--redis-cluster`` without a URL: start a 3-primary cluster from the machine's redis-server."""
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[str]:
@@ -58,7 +65,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if killing and args.nodes < 2:
         raise SystemExit("--kill-after needs --nodes 2 or more")
     nodes = [
-        BenchNode(server=args.server, redis_url=args.redis, rooms=args.rooms, durable=killing)
+        BenchNode(server=args.server, redis_url=args.redis, rooms=args.rooms, durable=killing, cluster=args.cluster)
         for _ in range(args.nodes)
     ]
     receivers: list[subprocess.Popen[str]] = []
@@ -96,11 +103,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         if _expect(sender) != "ready":
             raise RuntimeError("sender failed")
+        cpu_before = sum(node.cpu_s() for node in nodes)
         _tell(sender, "go")
         if killing:
             threading.Timer(args.kill_after, nodes[-1].kill).start()
         sent_report = json.loads(_expect(sender))
         time.sleep(args.drain)
+        # A killed node's CPU is gone from /proc: only meaningful without --kill-after.
+        cpu_used = sum(node.cpu_s() for node in nodes) - cpu_before
         results = []
         for process in receivers:
             _tell(process, "stop")
@@ -112,7 +122,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             process.wait()
         for node in nodes:
             node.stop()
-        forget_bench_keys(args.redis)
+        forget_bench_keys(args.redis, cluster=args.cluster)
     sent: list[int] = sent_report["sent"]
     histogram: dict[int, int] = {}
     lost = duplicates = delivered = resumes = unrecovered = 0
@@ -130,6 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "server": args.server,
         "nodes": args.nodes,
         "connections": args.connections,
+        "redis": "cluster" if args.cluster else "single",
         "rooms": args.rooms,
         "rate": args.rate,
         "seconds": args.seconds,
@@ -139,6 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lost": lost,
         "duplicates": duplicates,
         "rss_per_idle_conn_kib": round((idle_rss - base_rss) / args.connections, 1),
+        "node_cpu_us_per_delivery": round(cpu_used * 1e6 / delivered, 2) if delivered and not killing else None,
         **(
             {"killed_after_s": args.kill_after, "resumed_sockets": resumes, "unrecovered_resumes": unrecovered}
             if killing
@@ -159,7 +171,30 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--kill-after", type=float, default=None, help="kill the last node this many seconds in")
     parser.add_argument("--drain", type=float, default=2.0, help="seconds to wait for deliveries after the last send")
-    print(json.dumps(run(parser.parse_args())), flush=True)
+    parser.add_argument(
+        "--redis-cluster",
+        nargs="?",
+        const=LOCAL_CLUSTER,
+        default=None,
+        metavar="URL",
+        help="run on a Redis Cluster (sharded pub/sub): a node's URL, or none to start a local 3-primary one",
+    )
+    args = parser.parse_args()
+    with _shared_redis(args.redis, args.redis_cluster) as (args.redis, args.cluster):
+        print(json.dumps(run(args)), flush=True)
+
+
+@contextlib.contextmanager
+def _shared_redis(redis_url: str, cluster_url: str | None) -> Iterator[tuple[str, bool]]:
+    """The Redis the nodes share and whether it is a cluster: ``--redis``, ``--redis-cluster URL``, or
+    a cluster started (and thrown away) for this run."""
+    if cluster_url is None:
+        yield redis_url, False
+    elif cluster_url != LOCAL_CLUSTER:
+        yield cluster_url, True
+    else:
+        with LocalRedisCluster(primaries=3) as cluster:
+            yield cluster.url, True
 
 
 if __name__ == "__main__":

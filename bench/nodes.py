@@ -25,11 +25,15 @@ def free_port() -> int:
 class BenchNode:
     """One app process serving ``/ws`` on its own port."""
 
-    def __init__(self, *, server: Server, redis_url: str, rooms: int, durable: bool = False) -> None:
+    def __init__(
+        self, *, server: Server, redis_url: str, rooms: int, durable: bool = False, cluster: bool = False
+    ) -> None:
         self.port = free_port()
         env = {**os.environ, "BENCH_REDIS_URL": redis_url, "BENCH_ROOMS": str(rooms), "PYTHONPATH": str(ROOT)}
         if durable:
             env["BENCH_DURABLE"] = "1"
+        if cluster:
+            env["BENCH_REDIS_CLUSTER"] = "1"
         if server == "uvicorn":
             args = [
                 sys.executable,
@@ -90,6 +94,10 @@ class BenchNode:
         """Resident memory of the node's process tree (granian serves from a child process)."""
         return sum(_rss_kib(pid) for pid in _tree(self.process.pid))
 
+    def cpu_s(self) -> float:
+        """CPU time (user + system, seconds) of the node's process tree so far: load-independent cost."""
+        return sum(_cpu_s(pid) for pid in _tree(self.process.pid))
+
     def kill(self) -> None:
         """Crash the node: SIGKILL, no drain, sockets dropped by the kernel."""
         if self.process.poll() is None:
@@ -106,11 +114,13 @@ class BenchNode:
                 self.process.wait()
 
 
-def forget_bench_keys(redis_url: str) -> None:
+def forget_bench_keys(redis_url: str, *, cluster: bool = False) -> None:
     """Delete the bench namespace's keys (presence, last seen: kept 90 days otherwise) from Redis."""
     import redis
+    from redis.cluster import RedisCluster
 
-    client = redis.Redis.from_url(redis_url)
+    # A cluster client scans every primary and splits a multi-key DELETE by slot.
+    client = RedisCluster.from_url(redis_url) if cluster else redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(match="t:bench:*", count=1_000))
         for start in range(0, len(keys), 500):
@@ -126,6 +136,15 @@ def _tree(pid: int) -> list[int]:
         for child in children.read_text().split():
             pids += _tree(int(child))
     return pids
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        # Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:

@@ -8,10 +8,11 @@ dependencies (``http_ece``, ``aiohttp``); nothing here is part of the product.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -65,9 +66,25 @@ class FakeBrowser:
 def verify_vapid(authorization: str, audience: str) -> dict[str, Any]:
     """Check ``vapid t=<jwt>,k=<key>``: the ES256 signature with ``k`` and the claims; return the claims.
 
+    The signature is checked once per distinct token (a sender reuses one for minutes, and a real
+    push service caches it too); the claims, ``exp`` included, on every request.
+
     Raises:
         PushRejected: 401 for a missing, malformed or badly signed token, 403 for wrong claims.
     """
+    claims = _signed_claims(authorization)
+    if claims.get("aud") != audience:
+        raise PushRejected(403, f"aud {claims.get('aud')!r} is not {audience!r}")
+    if not time.time() < claims.get("exp", 0) <= time.time() + 24 * 3600:
+        raise PushRejected(403, "exp not within the next 24 hours")
+    if not str(claims.get("sub", "")).startswith(("mailto:", "https:")):
+        raise PushRejected(403, "sub is not a mailto: or https: URL")
+    return claims
+
+
+@functools.lru_cache(maxsize=1024)
+def _signed_claims(authorization: str) -> dict[str, Any]:
+    """The claims of a token whose ES256 signature checks out with its ``k`` (a rejection is not cached)."""
     scheme, _, params = authorization.partition(" ")
     if scheme != "vapid":
         raise PushRejected(401, "not a vapid authorization")
@@ -85,12 +102,6 @@ def verify_vapid(authorization: str, audience: str) -> dict[str, Any]:
         if isinstance(exc, PushRejected):
             raise
         raise PushRejected(401, f"bad vapid token: {type(exc).__name__}") from None
-    if claims.get("aud") != audience:
-        raise PushRejected(403, f"aud {claims.get('aud')!r} is not {audience!r}")
-    if not time.time() < claims.get("exp", 0) <= time.time() + 24 * 3600:
-        raise PushRejected(403, "exp not within the next 24 hours")
-    if not str(claims.get("sub", "")).startswith(("mailto:", "https:")):
-        raise PushRejected(403, "sub is not a mailto: or https: URL")
     return claims
 
 
@@ -134,6 +145,8 @@ class PushService:
         self.hits: dict[str, int] = {}
         self.rejected: list[str] = []
         self.port = 0
+        self.on_received: Callable[[dict[str, Any]], None] | None = None
+        """Called with each push accepted, before the 201 is answered (a test kills its sender here)."""
 
     @property
     def audience(self) -> str:
@@ -157,6 +170,8 @@ class PushService:
             self.rejected.append(str(exc))
             return web.Response(status=exc.status, text=str(exc))
         self.received.append({"endpoint": name, **push})
+        if self.on_received is not None:
+            self.on_received(self.received[-1])
         return web.Response(status=201)
 
 

@@ -25,6 +25,7 @@ ChatErrorCode = Literal[
     "already_flagged",
     "already_appealed",
     "claimed",
+    "unavailable",
 ]
 
 _STATUS: dict[str, int] = {
@@ -40,6 +41,7 @@ _STATUS: dict[str, int] = {
     "already_flagged": 409,
     "already_appealed": 409,
     "claimed": 409,
+    "unavailable": 503,
 }
 
 

@@ -93,7 +93,7 @@ async def append_event(
         reaction=reaction,
         conversation=view,
     )
-    payload = msgspec.json.encode(event)
+    outgoing = outgoing_event(conversation.tenant_id, event)
     session.add(
         ConversationEvent(
             tenant_id=conversation.tenant_id,
@@ -102,8 +102,15 @@ async def append_event(
             kind=kind,
             actor_id=actor_id,
             message_id=message.id if message is not None else (reaction.message_id if reaction else None),
-            payload=msgspec.json.decode(payload),
+            payload=msgspec.json.decode(outgoing.payload),
             created_at=now,
         )
     )
-    return Outgoing(topic=conversation_topic(conversation.tenant_id, conversation.id), seq=seq, payload=payload)
+    return outgoing
+
+
+def outgoing_event(tenant_id: UUID, event: ChatEvent) -> Outgoing:
+    """The event encoded once, as it is published live and stored for replay."""
+    return Outgoing(
+        topic=conversation_topic(tenant_id, event.conversation_id), seq=event.seq, payload=msgspec.json.encode(event)
+    )

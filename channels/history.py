@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, literal, select
 
 from channels.errors import ChatError
-from channels.messages import reaction_counts
 from channels.moderation.visibility import as_seen_by, states_of
+from channels.reactions import reaction_counts
 from channels.views import MessageView, View
 from persistence.models import Message
 

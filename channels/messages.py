@@ -1,4 +1,4 @@
-"""Messages: idempotent send, thread replies, edits with history, tombstone deletes, pins and reactions."""
+"""Messages: sending one (see ``channels.batch``), edits with history, tombstone deletes, pins and reactions."""
 
 from __future__ import annotations
 
@@ -10,23 +10,14 @@ from sqlalchemy import delete, func, literal, literal_column, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from uuid_utils.compat import uuid7
 
-from channels.attachments import FileError, claim_attachments, release_message_files
-from channels.conversations import count_members
+from channels.attachments import release_message_files
+from channels.batch import MAX_BODY, SendRequest, members_among, store_sends
 from channels.errors import ChatError
-from channels.events import allocate_seq, append_event
-from channels.moderation.screening import after_store, screen
-from channels.moderation.views import redacted
-from channels.text import find_links, is_emoji, parse_mentions
-from channels.views import MessageView, ReactionChange, ReactionCount
-from persistence.models import (
-    Conversation,
-    ConversationEvent,
-    ConversationMember,
-    Message,
-    MessageEdit,
-    Reaction,
-    ThreadFollow,
-)
+from channels.events import append_event
+from channels.reactions import reaction_counts
+from channels.text import check_body, is_emoji, links_of, parse_mentions
+from channels.views import MessageView, ReactionChange
+from persistence.models import Conversation, ConversationEvent, Message, MessageEdit, Reaction
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -37,11 +28,6 @@ if TYPE_CHECKING:
     from channels.conversations import Conversations
     from channels.effects import Effects
     from channels.notifications import MentionNotifier
-
-MAX_BODY = 4_000
-MAX_CLIENT_ID = 64
-# In a channel larger than this, only its owners and admins may notify everyone with @channel.
-LARGE_CHANNEL = 50
 
 
 class Messages:
@@ -69,103 +55,34 @@ class Messages:
     ) -> tuple[MessageView, bool]:
         """Store a message and its event; a retry with the same ``client_id`` returns the original.
 
+        The same path as a batch of sends (:func:`channels.batch.store_sends`), with one message.
+
         Returns:
             The message, and whether it was created now (``False``: an earlier send with this
             ``client_id`` already stored it, and nothing is sent again).
+
+        Raises:
+            ChatError: the message is refused; nothing of it was written.
         """
-        body = body.strip()
-        if not 1 <= len(client_id) <= MAX_CLIENT_ID:
-            raise ChatError("invalid_message", f"client_id must be 1 to {MAX_CLIENT_ID} characters.")
-        conversation, member = await self.conversations.membership(conversation_id, lock=True)
-        # The lock serialises this conversation's writers, so checking for a retry here is race-free.
-        earlier = await self.session.scalar(
-            select(Message).where(
-                Message.conversation_id == conversation_id,
-                Message.author_id == self.user_id,
-                Message.client_id == client_id,
-            )
+        request = SendRequest(
+            author_id=self.user_id,
+            body=body,
+            client_id=client_id,
+            thread_root_id=thread_root_id,
+            attachment_ids=tuple(attachment_ids),
         )
-        if earlier is not None:
-            return await self.view(earlier), False
-        attachments = list(dict.fromkeys(attachment_ids))
-        self._check_body(body, allow_empty=bool(attachments))
-        if conversation.archived_at is not None:
-            raise ChatError("archived", "The conversation is archived.")
-        root = await self._thread_root(conversation_id, thread_root_id) if thread_root_id else None
-        # Mutes and the tenant's rules: may refuse, mask the text, or hold the message for review.
-        original_body = body
-        screening = await screen(
+        (outcome,) = await store_sends(
             self.session,
             tenant_id=self.tenant_id,
-            author_id=self.user_id,
-            conversation=conversation,
-            body=body,
-            attachment_ids=attachments,
-        )
-        body = screening.body
-        mentions = parse_mentions(body)
-        mentioned = await self._members_among(conversation_id, mentions.users)
-        if (
-            mentions.channel
-            and member.role not in ("owner", "admin")
-            and await count_members(self.session, conversation_id) > LARGE_CHANNEL
-        ):
-            raise ChatError("mention_not_allowed", "Only the channel's owners and admins may use @channel here.")
-        seq = await allocate_seq(self.session, conversation)
-        now = datetime.now(UTC)
-        message = Message(
-            tenant_id=self.tenant_id,
             conversation_id=conversation_id,
-            seq=seq,
-            author_id=self.user_id,
-            client_id=client_id,
-            body=body,
-            thread_root_id=root.id if root else None,
-            mentions=mentioned,
-            mention_here=mentions.here,
-            mention_channel=mentions.channel,
-            links=find_links(body),
-            attachment_ids=attachments,
-            created_at=now,
-            updated_at=now,
+            requests=[request],
+            effects=self.effects,
+            notifier=self.notifier,
+            max_body=self.max_body,
         )
-        self.session.add(message)
-        await self.session.flush()
-        if attachments:
-            try:
-                await claim_attachments(
-                    self.session,
-                    tenant_id=self.tenant_id,
-                    uploader_id=self.user_id,
-                    conversation_id=conversation_id,
-                    message_id=message.id,
-                    attachment_ids=attachments,
-                )
-            except FileError as refusal:
-                raise ChatError("invalid_attachment", refusal.message) from None
-        conversation.last_message_at = now
-        if root is not None:
-            await self._count_reply(root, message)
-        # The sender has read their own message.
-        member.last_read_seq = seq
-        view = MessageView.of(message)
-        await after_store(self.session, self.effects, message, screening, original_body=original_body)
-        if screening.hold:
-            # Others get the event's place in the sequence, not its content; the author gets it whole.
-            view = msgspec.structs.replace(view, moderation="held")
-        self.effects.publish(
-            await append_event(
-                self.session,
-                conversation,
-                kind="message.created",
-                actor_id=self.user_id,
-                seq=seq,
-                message=redacted(view, "held") if screening.hold else view,
-            )
-        )
-        if self.notifier is not None and not screening.hold:
-            await self.notifier.message_sent(self.session, conversation, view)
-        return view, True
+        if isinstance(outcome, ChatError):
+            raise outcome
+        return outcome.message, outcome.created
 
     async def edit(self, message_id: UUID, body: str) -> MessageView:
         """Change the text of one's own message; the previous text is kept in its edit history."""
@@ -189,7 +106,7 @@ class Messages:
         mentions = parse_mentions(body)
         message.body = body
         message.edited_at = now
-        message.links = find_links(body)
+        message.links = links_of(body)
         message.mentions = await self._members_among(message.conversation_id, mentions.users)
         message.mention_here = mentions.here
         message.mention_channel = mentions.channel
@@ -299,56 +216,11 @@ class Messages:
         return message, conversation
 
     def _check_body(self, body: str, *, allow_empty: bool) -> None:
-        if not body and not allow_empty:
-            raise ChatError("invalid_message", "A message needs text or a file.")
-        if len(body) > self.max_body:
-            raise ChatError("message_too_long", f"A message has at most {self.max_body} characters.")
-
-    async def _thread_root(self, conversation_id: UUID, root_id: UUID) -> Message:
-        root = await self.session.get(Message, root_id, with_for_update=True)
-        # A root from another conversation is refused as if it did not exist.
-        if root is None or root.conversation_id != conversation_id or root.deleted_at is not None:
-            raise ChatError("invalid_thread", "No such thread in this conversation.")
-        if root.thread_root_id is not None:
-            raise ChatError("invalid_thread", "Reply to the thread's first message.")
-        return root
-
-    async def _count_reply(self, root: Message, reply: Message) -> None:
-        root.reply_count += 1
-        root.last_reply_at = reply.created_at
-        root.last_reply_seq = reply.seq
-        participants = list(root.thread_participants or [])
-        if reply.author_id is not None and reply.author_id not in participants:
-            participants.append(reply.author_id)
-        root.thread_participants = participants
-        for user_id in {root.author_id, reply.author_id} - {None}:
-            await self.session.execute(
-                insert(ThreadFollow)
-                .values(
-                    id=uuid7(),
-                    tenant_id=self.tenant_id,
-                    root_id=root.id,
-                    user_id=user_id,
-                    conversation_id=root.conversation_id,
-                    last_read_seq=reply.seq if user_id == reply.author_id else 0,
-                )
-                .on_conflict_do_update(
-                    index_elements=["root_id", "user_id"],
-                    set_={"last_read_seq": reply.seq} if user_id == reply.author_id else {"root_id": root.id},
-                )
-            )
+        check_body(body, allow_empty=allow_empty, max_body=self.max_body)
 
     async def _members_among(self, conversation_id: UUID, user_ids: list[UUID]) -> list[UUID]:
         """The mentioned users who are members, in mention order (mentioning others notifies no one)."""
-        if not user_ids:
-            return []
-        found = set(
-            await self.session.scalars(
-                select(ConversationMember.user_id).where(
-                    ConversationMember.conversation_id == conversation_id, ConversationMember.user_id.in_(user_ids)
-                )
-            )
-        )
+        found = await members_among(self.session, conversation_id, user_ids)
         return [u for u in user_ids if u in found]
 
 
@@ -377,19 +249,3 @@ async def erase_message(
     )
     effects.publish(await append_event(session, conversation, kind="message.deleted", actor_id=actor_id, message=view))
     return view
-
-
-async def reaction_counts(session: AsyncSession, message_ids: list[UUID]) -> dict[UUID, list[ReactionCount]]:
-    """Per message, each emoji with its count and who reacted, in order of first use."""
-    if not message_ids:
-        return {}
-    rows = await session.execute(
-        select(Reaction.message_id, Reaction.emoji, func.array_agg(Reaction.user_id), func.min(Reaction.created_at))
-        .where(Reaction.message_id.in_(message_ids))
-        .group_by(Reaction.message_id, Reaction.emoji)
-        .order_by(func.min(Reaction.created_at))
-    )
-    counts: dict[UUID, list[ReactionCount]] = {}
-    for message_id, emoji, users, _ in rows:
-        counts.setdefault(message_id, []).append(ReactionCount(emoji=emoji, count=len(users), users=list(users)))
-    return counts

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from delivery.notify import notify
@@ -15,11 +16,11 @@ from delivery.recipients import Recipients
 from persistence.models import ConversationMember, User
 
 if TYPE_CHECKING:
-    import redis.asyncio as aioredis
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from channels.views import MessageView
     from hub import Hub
+    from hub.redis_client import RedisClient
     from persistence.models import Conversation
 
 PREVIEW_CHARS = 200
@@ -39,7 +40,7 @@ class MentionNotifier:
         hub: answers who is online in a conversation (for ``@here``); ``None`` treats nobody as online.
     """
 
-    def __init__(self, *, redis: aioredis.Redis, hub: Hub | None) -> None:
+    def __init__(self, *, redis: RedisClient, hub: Hub | None) -> None:
         self._redis = redis
         self._hub = hub
 
@@ -51,17 +52,39 @@ class MentionNotifier:
         message reaches the members whose level is ``all``. Level ``none``, the author, and anyone
         reading the conversation at this moment are left out.
         """
-        if not (message.mentions or message.mention_channel or message.mention_here) and conversation.kind not in (
-            "direct",
-            "group",
-        ):
-            return []  # the common case in channels: nobody to tell, no query spent on the members
-        members = {
-            m.user_id: m
-            for m in await session.scalars(
-                select(ConversationMember).where(ConversationMember.conversation_id == conversation.id)
-            )
-        }
+        return (await self.messages_sent(session, conversation, [message])).get(message.id, [])
+
+    async def messages_sent(
+        self, session: AsyncSession, conversation: Conversation, messages: list[MessageView]
+    ) -> dict[UUID, list[UUID]]:
+        """:meth:`message_sent` for several messages of one conversation, reading its members at
+        most once; returns who was notified, per message notifying anyone."""
+        notified: dict[UUID, list[UUID]] = {}
+        members: dict[UUID, ConversationMember] | None = None
+        for message in messages:
+            if not (message.mentions or message.mention_channel or message.mention_here) and conversation.kind not in (
+                "direct",
+                "group",
+            ):
+                continue  # the common case in channels: nobody to tell, no query spent on the members
+            if members is None:
+                members = {
+                    m.user_id: m
+                    for m in await session.scalars(
+                        select(ConversationMember).where(ConversationMember.conversation_id == conversation.id)
+                    )
+                }
+            if chosen := await self._notify(session, conversation, message, members):
+                notified[message.id] = chosen
+        return notified
+
+    async def _notify(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        message: MessageView,
+        members: dict[UUID, ConversationMember],
+    ) -> list[UUID]:
         chosen: set[UUID] = set(message.mentions)
         if message.mention_channel:
             chosen |= {u for u, m in members.items() if not m.muted}
@@ -106,9 +129,14 @@ class MentionNotifier:
         if not users:
             return set()
         ordered = list(users)
-        scores = await self._redis.zmscore(
-            viewing_key(conversation.tenant_id, conversation.id), [str(u) for u in ordered]
-        )
+        try:
+            scores = await self._redis.zmscore(
+                viewing_key(conversation.tenant_id, conversation.id), [str(u) for u in ordered]
+            )
+        except RedisError:
+            # Redis away (restarting, or a cluster primary failing over) must not fail the send:
+            # notify everyone rather than no one.
+            return set()
         now = time.time()
         return {u for u, score in zip(ordered, scores, strict=True) if score is not None and score > now}
 

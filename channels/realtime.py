@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import func, select
 
+from channels.batch import SendRequest
 from channels.conversations import Conversations
 from channels.effects import Effects
 from channels.errors import ChatError
@@ -20,16 +21,17 @@ from channels.moderation.reviewers import may_review
 from channels.moderation.views import moderation_topic
 from channels.notifications import MentionNotifier, viewing_key
 from channels.reading import ReadState
+from channels.writer import SendWriter
 from hub import ReplayEvent, ReplayResult
 from persistence.models import Conversation, ConversationEvent, ConversationMember
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    import redis.asyncio as aioredis
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from hub import FrameContext, Hub, Principal
+    from hub.redis_client import RedisClient
     from persistence.engine import Database
 
 log = logging.getLogger("fieldhub.chat")
@@ -49,11 +51,20 @@ class ChatRealtime:
         redis: holds who is viewing which conversation (ephemeral).
     """
 
-    def __init__(self, *, hub: Hub, db: Database, redis: aioredis.Redis) -> None:
+    def __init__(
+        self,
+        *,
+        hub: Hub,
+        db: Database,
+        redis: RedisClient,
+        on_stored: Callable[[UUID, UUID], Awaitable[None]] | None = None,
+    ) -> None:
         self.hub = hub
         self.db = db
         self.redis = redis
         self.notifier = MentionNotifier(redis=redis, hub=hub)
+        self.sends = SendWriter(db=db, hub=hub, notifier=self.notifier, on_stored=on_stored)
+        """The node's group-commit writer of sends (the HTTP send route uses it too)."""
 
     def install(self) -> None:
         """Register chat's frames, subscriptions and replay with the hub."""
@@ -148,17 +159,23 @@ class ChatRealtime:
         return True
 
     async def _send(self, ctx: FrameContext, frame: Send) -> None:
-        async def change(conversations: Conversations, _: AsyncSession) -> Ack:
-            message, created = await Messages(conversations=conversations, notifier=self.notifier).send(
-                frame.conversation_id,
-                body=frame.body,
-                client_id=frame.client_id,
-                thread_root_id=frame.thread_root_id,
-                attachment_ids=frame.attachment_ids,
-            )
-            return Ack(message=message, duplicate=not created)
-
-        await self.run(ctx, change)
+        """Store the message with the other sends waiting for its conversation; ack after the commit."""
+        request = SendRequest(
+            author_id=UUID(ctx.principal.user_id),
+            body=frame.body,
+            client_id=frame.client_id,
+            thread_root_id=frame.thread_root_id,
+            attachment_ids=tuple(frame.attachment_ids),
+        )
+        try:
+            sent = await self.sends.send(UUID(ctx.principal.namespace), frame.conversation_id, request)
+        except ChatError as refusal:
+            if refusal.code == "unavailable":
+                ctx.error("unavailable", refusal.message)  # as for any frame the node could not handle
+            else:
+                ctx.reply(Refused(code=refusal.code, message=refusal.message))
+            return
+        ctx.reply(Ack(message=sent.message, duplicate=not sent.created))
 
     async def _edit(self, ctx: FrameContext, frame: Edit) -> None:
         async def change(conversations: Conversations, _: AsyncSession) -> Ack:

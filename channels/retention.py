@@ -39,6 +39,7 @@ from persistence.models import (
     MessageEdit,
     Reaction,
     Task,
+    TaskAttachment,
 )
 
 if TYPE_CHECKING:
@@ -154,9 +155,10 @@ async def _sweep_batch(
         session,
         Attachment.message_id.is_(None),
         Attachment.created_at < now - orphan_after,
-        # A task's proof photo and an incident's photos are uploads no message shares; they are kept
-        # while the task or incident points at them.
+        # A task's proof photo and files and an incident's photos are uploads no message shares; they are
+        # kept while the task or incident points at them.
         ~exists().where(Task.photo_attachment_id == Attachment.id),
+        ~exists().where(TaskAttachment.attachment_id == Attachment.id),
         ~exists().where(IncidentPhoto.attachment_id == Attachment.id),
         batch=batch,
     )

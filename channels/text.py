@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from channels.errors import ChatError
+
 # The client's @-autocomplete inserts ``<@user-id>``: names change, ids do not.
 _USER_MENTION = re.compile(r"<@([0-9a-fA-F-]{36})>")
 _HERE = re.compile(r"(?<![\w@])@here\b")
@@ -75,4 +77,43 @@ def is_emoji(text: str) -> bool:
             continue  # skin tones, regional indicators (flags), tag sequences
         if unicodedata.category(char) != "So":
             return False
+    return True
+
+
+MAX_LINK = 2048
+"""The longest link stored with a message (the column's width)."""
+
+
+def check_body(body: str, *, allow_empty: bool, max_body: int) -> None:
+    """Refuse an empty text (unless files carry the message), one over ``max_body`` characters, or
+    one PostgreSQL cannot store (a NUL, a lone surrogate): in a batch, the database refusing one
+    message would fail all of them."""
+    if not body and not allow_empty:
+        raise ChatError("invalid_message", "A message needs text or a file.")
+    if len(body) > max_body:
+        raise ChatError("message_too_long", f"A message has at most {max_body} characters.")
+    if not storable(body):
+        raise ChatError("invalid_message", "A message cannot contain NUL characters or lone surrogates.")
+
+
+def links_of(body: str) -> list[str]:
+    """The links to store with a message (see :func:`channels.text.find_links`).
+
+    Raises:
+        ChatError: ``invalid_message`` for a link longer than a stored link may be.
+    """
+    links = find_links(body)
+    if any(len(link) > MAX_LINK for link in links):
+        raise ChatError("invalid_message", f"A link has at most {MAX_LINK} characters.")
+    return links
+
+
+def storable(text: str) -> bool:
+    """Whether PostgreSQL can store ``text`` (no NUL character, no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
     return True

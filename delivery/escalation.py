@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import aiosmtplib
 import msgspec
-from sqlalchemy import Table, bindparam, delete, select, type_coerce, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
 from delivery.email import EmailSender, PermanentEmailFailure, address_problem, message_id_for
 from delivery.outbox import DIGEST_JOB, DISMISS_JOB, EMAIL_NOTIFICATION_JOB, PUSH_JOB, DigestJob, NotificationJob
+from delivery.outcomes import DeliveryUpdate, entry, record_as_they_come, write_outcomes
+from delivery.outcomes import record as record  # re-exported: the notifications API records retries with it
+from delivery.pending import PendingNote, PushTarget, load_pending, load_targets
 from delivery.push import PushOutcome, PushSender, PushUrgency, SubscriptionInfo, SubscriptionKeys
 from delivery.templates import render_email
 from delivery.unsubscribe import UnsubscribeTarget, sign_unsubscribe
-from delivery.worker import DONE, Batched, Handler, JobOutcome, settle_jobs
+from delivery.worker import DONE, Batched, Handler, JobOutcome
 from persistence.models import (
     EmailSuppression,
     Notification,
@@ -58,92 +60,9 @@ class PresenceCheck(Protocol):
     async def is_online(self, namespace: str, user_id: str) -> bool: ...
 
 
-async def record(
-    session: AsyncSession,
-    delivery_id: UUID,
-    status: str,
-    *,
-    reason: str | None = None,
-    attempt: bool = True,
-    **extra: Any,
-) -> None:
-    """Set a delivery's status and append the attempt to its log."""
-    now = datetime.now(UTC)
-    entry: dict[str, Any] = {"at": now.isoformat(), "status": status, **extra}
-    if reason:
-        entry["reason"] = reason
-    values: dict[str, Any] = {
-        "status": status,
-        "reason": reason,
-        "updated_at": now,
-        "log": NotificationDelivery.log.op("||")(type_coerce([entry], JSONB)),
-    }
-    if attempt:
-        values["attempts"] = NotificationDelivery.attempts + 1
-    await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == delivery_id).values(**values))
-
-
 def push_topic(notification_id: UUID) -> str:
     """The push ``Topic`` of a notification: 32 URL-safe characters, the same for its dismissal."""
     return notification_id.hex
-
-
-T = TypeVar("T")
-Writer = Callable[["AsyncSession", list[T]], Awaitable[None]]
-
-
-class DeliveryUpdate(msgspec.Struct, kw_only=True):
-    """A delivery's new status and the log entries to append; ``attempts`` is added to its count."""
-
-    id: UUID
-    status: str
-    reason: str | None = None
-    attempts: int = 1
-    entries: list[dict[str, Any]] = msgspec.field(default_factory=list)
-
-
-_delivery = NotificationDelivery.__table__
-assert isinstance(_delivery, Table)
-_RECORD = (
-    update(_delivery)
-    .where(_delivery.c.id == bindparam("d_id"))
-    .values(
-        status=bindparam("d_status"),
-        reason=bindparam("d_reason"),
-        attempts=_delivery.c.attempts + bindparam("d_attempts"),
-        log=_delivery.c.log.op("||")(bindparam("d_entries", type_=JSONB)),
-        updated_at=bindparam("d_now", type_=_delivery.c.updated_at.type),
-    )
-)
-
-
-def _entry(at: datetime, status: str, reason: str | None = None, **extra: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"at": at.isoformat(), "status": status, **extra}
-    if reason:
-        entry["reason"] = reason
-    return entry
-
-
-async def record_many(session: AsyncSession, updates: list[DeliveryUpdate]) -> None:
-    """Set many deliveries' status and append to their logs, in one round trip (an update without
-    entries appends one saying the status and reason)."""
-    if not updates:
-        return
-    now = datetime.now(UTC)
-    await session.execute(
-        _RECORD,
-        [
-            {
-                "d_id": u.id,
-                "d_status": u.status,
-                "d_reason": u.reason,
-                "d_attempts": u.attempts,
-                "d_entries": u.entries or [_entry(now, u.status, u.reason)],
-                "d_now": now,
-            }
-            for u in updates
-        ],
-    )
 
 
 def _notification_of(job: ClaimedJob) -> UUID:
@@ -152,15 +71,15 @@ def _notification_of(job: ClaimedJob) -> UUID:
 
 class _Push(msgspec.Struct, kw_only=True):
     job: ClaimedJob
-    note: Notification
+    note: PendingNote
     delivery_id: UUID
-    subscriptions: list[PushSubscription]
+    subscriptions: list[PushTarget]
     done: set[Any]
 
 
 class _PushResult(msgspec.Struct, kw_only=True):
     item: _Push
-    outcomes: list[tuple[PushSubscription, PushOutcome]]
+    outcomes: list[tuple[PushTarget, PushOutcome]]
 
 
 class _Mail(msgspec.Struct, frozen=True, kw_only=True):
@@ -219,35 +138,6 @@ class Escalation:
             DIGEST_JOB: self.send_digest,
         }
 
-    async def _load_many(
-        self, session: AsyncSession, jobs: list[ClaimedJob], channel: str
-    ) -> dict[UUID, tuple[Notification, NotificationDelivery]]:
-        """The notifications ``jobs`` name with their ``channel`` delivery, by notification id
-        (one missing when either no longer exists)."""
-        ids = [_notification_of(job) for job in jobs]
-        rows = await session.execute(
-            select(Notification, NotificationDelivery)
-            .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id)
-            .where(Notification.id.in_(ids), NotificationDelivery.channel == channel)
-        )
-        return {note.id: (note, delivery) for note, delivery in rows.tuples()}
-
-    async def _record_as_they_come(self, tenant_id: UUID, tasks: list[asyncio.Task[T]], write: Writer[T]) -> None:
-        """Await ``tasks``; whenever some have finished, ``write`` their results in one transaction.
-
-        A send is on record (with its job settled) one transaction after it was accepted, however
-        long the rest of the batch takes: a worker killed meanwhile leaves little to send again.
-        """
-        pending: set[asyncio.Task[T]] = set(tasks)
-        try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                async with self._db.transaction(tenant_id=tenant_id) as session:
-                    await write(session, [task.result() for task in done])
-        finally:
-            for task in pending:
-                task.cancel()
-
     # -- push -----------------------------------------------------------------------------------
 
     async def send_pushes(self, jobs: list[ClaimedJob]) -> set[UUID]:
@@ -257,14 +147,9 @@ class Escalation:
         settled: set[UUID] = set()
         work: list[_Push] = []
         async with self._db.transaction(tenant_id=tenant_id) as session:
-            loaded = await self._load_many(session, jobs, "push")
+            loaded = await load_pending(session, map(_notification_of, jobs), "push")
             users = {note.user_id for note, _ in loaded.values()}
-            subscriptions: dict[UUID, list[PushSubscription]] = {}
-            if users and self._push is not None:
-                for sub in (
-                    await session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(users)))
-                ).all():
-                    subscriptions.setdefault(sub.user_id, []).append(sub)
+            subscriptions = await load_targets(session, users) if users and self._push is not None else {}
             waiting = [note for note, d in loaded.values() if d.status != "sent" and note.state in ("unread", "seen")]
             online = await self._online(tenant_id, {n.user_id for n in waiting if n.priority != "critical"})
             skipped: list[DeliveryUpdate] = []
@@ -291,21 +176,19 @@ class Escalation:
                         done=done,
                     )
                 )
-            await record_many(session, skipped)
-            await settle_jobs(session, outcomes)
+            if outcomes:
+                await write_outcomes(session, skipped, outcomes)
         settled.update(job.id for job, _ in outcomes)
         if work:
-            tasks = [asyncio.create_task(self._push_one(item)) for item in work]
+            sends = [self._push_one(item) for item in work]
 
             async def write(session: AsyncSession, results: list[_PushResult]) -> None:
                 settled.update(await self._write_push_results(session, results))
 
-            await self._record_as_they_come(tenant_id, tasks, write)
+            await record_as_they_come(self._db, tenant_id, sends, write)
         return settled
 
-    def _push_skip_reason(
-        self, note: Notification, online: set[UUID], subscriptions: list[PushSubscription]
-    ) -> str | None:
+    def _push_skip_reason(self, note: PendingNote, online: set[UUID], subscriptions: list[PushTarget]) -> str | None:
         if note.state in ("read", "archived"):
             return "read"
         if self._push is None:
@@ -328,7 +211,7 @@ class Escalation:
             return set()
         return {user_id for user_id, here in zip(ordered, answers, strict=True) if here}
 
-    def _push_payload(self, note: Notification) -> bytes:
+    def _push_payload(self, note: PendingNote) -> bytes:
         """What the service worker gets: ids and a short text (details are fetched), well under 4 KiB."""
         return msgspec.json.encode(
             {
@@ -351,7 +234,7 @@ class Escalation:
         priority = item.note.priority
         targets = [sub for sub in item.subscriptions if str(sub.id) not in item.done]
 
-        async def one(sub: PushSubscription) -> PushOutcome:
+        async def one(sub: PushTarget) -> PushOutcome:
             assert self._push is not None
             info = SubscriptionInfo(endpoint=sub.endpoint, keys=SubscriptionKeys(p256dh=sub.p256dh, auth=sub.auth))
             try:
@@ -366,7 +249,8 @@ class Escalation:
                 log.warning("push failed unexpectedly", exc_info=True)
                 return PushOutcome(status="retry", detail=f"{type(exc).__name__}: {exc}"[:300])
 
-        outcomes = await asyncio.gather(*(one(sub) for sub in targets))
+        # Most users have one subscription: no task of its own for it.
+        outcomes = [await one(targets[0])] if len(targets) == 1 else await asyncio.gather(*map(one, targets))
         return _PushResult(item=item, outcomes=list(zip(targets, outcomes, strict=True)))
 
     async def _write_push_results(self, session: AsyncSession, results: list[_PushResult]) -> list[UUID]:
@@ -388,14 +272,14 @@ class Escalation:
                     sent += 1
                     if sub.last_success_at is None or now - sub.last_success_at > SUCCESS_STAMP_EVERY:
                         succeeded.append(sub.id)
-                    entries.append(_entry(now, "sent", subscription=str(sub.id), http_status=outcome.http_status))
+                    entries.append(entry(now, "sent", subscription=str(sub.id), http_status=outcome.http_status))
                 elif outcome.status == "gone":
                     gone += 1
                     gone_ids.append(sub.id)
                 else:
                     reason = outcome.detail or f"push service answered {outcome.http_status}"
                     entries.append(
-                        _entry(now, "failed", reason, subscription=str(sub.id), http_status=outcome.http_status)
+                        entry(now, "failed", reason, subscription=str(sub.id), http_status=outcome.http_status)
                     )
                     if outcome.status == "retry":
                         retrying += 1
@@ -417,13 +301,13 @@ class Escalation:
                 continue
             if sent:
                 status, reason = "sent", None
-                entries.append(_entry(now, "sent", subscriptions=sent))
+                entries.append(entry(now, "sent", subscriptions=sent))
             elif gone and not failures:
                 status, reason = "skipped", "subscription_gone"
-                entries.append(_entry(now, status, reason))
+                entries.append(entry(now, status, reason))
             else:
                 status, reason = "failed", "every push service refused"
-                entries.append(_entry(now, status, reason))
+                entries.append(entry(now, status, reason))
             updates.append(
                 DeliveryUpdate(id=item.delivery_id, status=status, reason=reason, attempts=attempts, entries=entries)
             )
@@ -434,8 +318,7 @@ class Escalation:
             )
         if gone_ids:
             await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone_ids)))
-        await record_many(session, updates)
-        await settle_jobs(session, outcomes)
+        await write_outcomes(session, updates, outcomes)
         return [job.id for job, _ in outcomes]
 
     async def send_dismissal(self, job: ClaimedJob) -> None:
@@ -466,7 +349,7 @@ class Escalation:
         settled: set[UUID] = set()
         mails: list[_Mail] = []
         async with self._db.transaction(tenant_id=tenant_id) as session:
-            loaded = await self._load_many(session, jobs, "email")
+            loaded = await load_pending(session, map(_notification_of, jobs), "email")
             user_ids = {note.user_id for note, _ in loaded.values()}
             users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
             addresses = {u.email for u in users.values()}
@@ -508,22 +391,22 @@ class Escalation:
                     outcomes.append((job, DONE))
                     continue
                 mails.append(self._compose(job, note, delivery.id, user, categories.get(note.category)))
-            await record_many(session, skipped)
-            await settle_jobs(session, outcomes)
+            if outcomes:
+                await write_outcomes(session, skipped, outcomes)
         settled.update(job.id for job, _ in outcomes)
         if mails:
-            tasks = [asyncio.create_task(self._mail_one(mail)) for mail in mails]
+            sends = [self._mail_one(mail) for mail in mails]
 
             async def write(session: AsyncSession, results: list[_MailResult]) -> None:
                 settled.update(await self._write_mail_results(session, results))
 
-            await self._record_as_they_come(tenant_id, tasks, write)
+            await record_as_they_come(self._db, tenant_id, sends, write)
         return settled
 
     def _compose(
         self,
         job: ClaimedJob,
-        note: Notification,
+        note: PendingNote,
         delivery_id: UUID,
         user: User,
         category: NotificationCategory | None,
@@ -586,7 +469,7 @@ class Escalation:
         for result in results:
             mail = result.mail
             if result.status == "sent":
-                entry = _entry(now, "sent", target=mail.address)
+                logged = entry(now, "sent", target=mail.address)
                 outcomes.append((mail.job, DONE))
             elif result.status == "bounced":
                 await session.execute(
@@ -600,15 +483,14 @@ class Escalation:
                     )
                     .on_conflict_do_nothing()
                 )
-                entry = _entry(now, "bounced", result.reason, smtp_code=result.smtp_code)
+                logged = entry(now, "bounced", result.reason, smtp_code=result.smtp_code)
                 outcomes.append((mail.job, DONE))
             else:
-                entry = _entry(now, "failed", result.reason)
+                logged = entry(now, "failed", result.reason)
                 outcomes.append((mail.job, JobOutcome(status="retry", reason=result.reason)))
             reason = None if result.status == "sent" else result.reason
-            updates.append(DeliveryUpdate(id=mail.delivery_id, status=result.status, reason=reason, entries=[entry]))
-        await record_many(session, updates)
-        await settle_jobs(session, outcomes)
+            updates.append(DeliveryUpdate(id=mail.delivery_id, status=result.status, reason=reason, entries=[logged]))
+        await write_outcomes(session, updates, outcomes)
         return [job.id for job, _ in outcomes]
 
     async def send_digest(self, job: ClaimedJob) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
+from persistence.jobs import with_trace_context
 from persistence.models import Job
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def job_values(
         "id": uuid7(),
         "tenant_id": tenant_id,
         "kind": kind,
-        "payload": payload,
+        "payload": with_trace_context(payload),
         "status": "queued",
         "run_at": run_at,
         "attempts": 0,

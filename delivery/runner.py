@@ -6,8 +6,6 @@ import asyncio
 import os
 from typing import TYPE_CHECKING
 
-import redis.asyncio as aioredis
-
 from delivery.email import EmailSender
 from delivery.escalation import Escalation
 from delivery.jobs import job_handlers
@@ -16,11 +14,13 @@ from delivery.vapid import load_vapid
 from delivery.worker import Worker
 from hub.config import HubConfig
 from hub.presence import Presence
+from hub.redis_client import redis_client
 from persistence.engine import Database
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
+    from delivery.worker import JobScope
     from persistence.jobs import ClaimedJob
 
 
@@ -33,6 +33,7 @@ async def run_delivery_worker(
     db: Database,
     stop: asyncio.Event,
     redis_url: str | None,
+    redis_cluster: bool = False,
     smtp_url: str | None,
     mail_from: str,
     secret: str,
@@ -42,9 +43,10 @@ async def run_delivery_worker(
     encryption_key: str | None = None,
     concurrency: int = 8,
     extra_handlers: Mapping[str, Callable[[ClaimedJob], Awaitable[None]]] | None = None,
+    job_scope: JobScope | None = None,
 ) -> None:
     """Run every delivery job kind (and ``extra_handlers``, other packages' jobs) with ``concurrency``
-    senders until ``stop`` is set, then wind down."""
+    senders until ``stop`` is set, then wind down; ``job_scope`` wraps each run of jobs (tracing)."""
     # One SMTP connection per sender, up to 32: each message is four round trips on its connection.
     mailer = EmailSender(smtp_url=smtp_url, sender=mail_from, pool_size=max(1, min(concurrency, 32)))
     async with db.transaction() as session:
@@ -52,17 +54,21 @@ async def run_delivery_worker(
             session, secret=secret, configured_private_key=vapid_private_key, encryption_key=encryption_key
         )
     push = PushSender(vapid=vapid, subject=vapid_subject)
-    redis = aioredis.Redis.from_url(redis_url) if redis_url else None
+    redis = redis_client(redis_url, cluster=redis_cluster) if redis_url else None
     presence = Presence(redis=redis, node_id=f"worker-{os.getpid()}", config=HubConfig()) if redis else None
-    # The senders' own pool, sized to them: the LISTEN connection, a claim, and a read or a record
-    # for each batch in flight. Waiting for a connection would keep sent mail off the record longer.
-    senders_db = Database(url=db.engine.url.render_as_string(hide_password=False), pool_size=3 + concurrency // BATCH)
+    # The senders' own pool, sized to them: the LISTEN connection, a claim, one-job handlers, and for
+    # each batch in flight a read or the record transaction held open while its sends are out (plus
+    # the next batch's read). Waiting for a connection would keep sent mail off the record longer,
+    # and an overflow connection costs a handshake and a login every time it is opened.
+    senders_db = Database(
+        url=db.engine.url.render_as_string(hide_password=False), pool_size=4 + 2 * max(1, concurrency // BATCH)
+    )
     senders_db.session_info.update(db.session_info)
     escalation = Escalation(
         db=senders_db, mailer=mailer, push=push, presence=presence, secret=secret, public_url=public_url
     )
     handlers = {**job_handlers(mailer=mailer, escalation=escalation), **(extra_handlers or {})}
-    worker = Worker(db=senders_db, handlers=handlers, concurrency=concurrency, batch=BATCH)
+    worker = Worker(db=senders_db, handlers=handlers, concurrency=concurrency, batch=BATCH, job_scope=job_scope)
     try:
         await worker.run(stop)
     finally:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -23,6 +23,7 @@ from persistence.models import Job
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
+    from contextlib import AbstractContextManager
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +58,8 @@ class JobOutcome(msgspec.Struct, frozen=True, kw_only=True):
 DONE = JobOutcome(status="done")
 
 Handler: TypeAlias = "Callable[[ClaimedJob], Awaitable[None]]"
+JobScope: TypeAlias = "Callable[[Sequence[ClaimedJob]], AbstractContextManager[object]]"
+"""Wraps the run of each claimed group of jobs (a tracer opens a span continuing ``trace_context``)."""
 
 
 class Batched:
@@ -95,8 +98,14 @@ async def settle_jobs(session: AsyncSession, outcomes: Sequence[tuple[ClaimedJob
     held by this claim (running, same attempt) changes: a worker whose lease ran out cannot undo the
     next one's work.
     """
-    if not outcomes:
-        return
+    if outcomes:
+        await session.execute(_SETTLE, settlements(outcomes))
+
+
+def settlements(outcomes: Sequence[tuple[ClaimedJob, JobOutcome]]) -> list[dict[str, Any]]:
+    """The rows :func:`settle_jobs` writes (``j_id``, ``j_attempts``, ``j_status``, ``j_error``,
+    ``j_run_at``, ``j_finished``, ``j_now``), counted in the job metrics; for a caller that settles
+    jobs in a statement of its own."""
     now = datetime.now(UTC)
     rows = []
     for job, outcome in outcomes:
@@ -125,7 +134,7 @@ async def settle_jobs(session: AsyncSession, outcomes: Sequence[tuple[ClaimedJob
                 "j_now": now,
             }
         )
-    await session.execute(_SETTLE, rows)
+    return rows
 
 
 class Worker:
@@ -142,6 +151,7 @@ class Worker:
             claimed by another worker (handlers must be idempotent, as delivery is at-least-once).
         grace_seconds: on stop, how long running jobs may finish before they are cancelled and
             released (back to the queue, the attempt not counted).
+        job_scope: entered around the run of each group of jobs (one job, or a batch); none by default.
     """
 
     def __init__(
@@ -154,8 +164,10 @@ class Worker:
         poll_seconds: float = 5.0,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         grace_seconds: float = 20.0,
+        job_scope: JobScope | None = None,
     ) -> None:
         self._db = db
+        self._job_scope = job_scope
         self._handlers = dict(handlers)
         self._queue = JobQueue(db=db, lease_seconds=lease_seconds)
         self._concurrency = concurrency
@@ -241,6 +253,13 @@ class Worker:
             log.info("released job on shutdown", extra={"job_id": str(job.id), "kind": job.kind})
 
     async def _execute(self, group: list[ClaimedJob]) -> None:
+        if self._job_scope is None:
+            await self._dispatch(group)
+            return
+        with self._job_scope(group):
+            await self._dispatch(group)
+
+    async def _dispatch(self, group: list[ClaimedJob]) -> None:
         handler = self._handlers[group[0].kind]
         if isinstance(handler, Batched):
             await self._run_batch(handler, group)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 
@@ -48,6 +48,17 @@ class Broker(ABC):
         Raises:
             ConnectionError: If the server is unreachable.
         """
+
+    async def publish_batch(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Publish each ``(channel, data)`` in order; brokers that can send them in one round trip do.
+
+        Returns once the server accepted all of them. On failure some may have been published.
+
+        Raises:
+            ConnectionError: If the server is unreachable.
+        """
+        for channel, data in messages:
+            await self.publish(data, [channel])
 
     @abstractmethod
     async def subscribe(self, channels: Iterable[str]) -> None:

@@ -49,9 +49,22 @@ class HubConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How long a close or a final flush may wait on a client that does not read."""
     broker_retry_max_s: float = 5.0
     """Ceiling of the broker's reconnect backoff."""
+    publish_timeout_s: float = 5.0
+    """A batch of publishes the broker has not accepted within this is retried (durable events) or
+    dropped (ephemeral frames)."""
+    publish_give_up_s: float = 15.0
+    """A durable event still unpublished this long after it was queued is dropped, and its topic's
+    listeners on every node are sent ``resync`` once the broker takes it."""
 
     def __post_init__(self) -> None:
-        for name in ("max_frame_bytes", "send_queue_size", "rate_limit_burst", "max_connections_per_user"):
+        for name in (
+            "max_frame_bytes",
+            "send_queue_size",
+            "rate_limit_burst",
+            "max_connections_per_user",
+            "publish_timeout_s",
+            "publish_give_up_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"HubConfig.{name} must be positive")
         if self.heartbeat_timeout_s <= self.heartbeat_interval_s:

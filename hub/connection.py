@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import WebSocketDisconnect
 
+from hub import eager
 from hub.frames import ServerFrame, encode_text
 from hub.limits import TokenBucket
 from hub.observer import NOOP_OBSERVER
 
 if TYPE_CHECKING:
     from litestar.connection import WebSocket
+    from litestar.types import Send
 
     from hub.config import HubConfig
     from hub.hooks import Principal
@@ -43,6 +45,9 @@ class State(enum.Enum):
     CLOSING = "closing"
     CLOSED = "closed"
 
+
+# What an ASGI send raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
+_GONE = (WebSocketDisconnect, OSError, RuntimeError)
 
 # Gaps wider than this in the live stream are not tracked one by one: a jump that large means the
 # socket missed more than a replay can bring back (``max_replay``), and the client refetches.
@@ -89,21 +94,27 @@ class _Cursor:
 class Connection:
     """The hub's handle on one accepted socket.
 
-    Frames are queued as ready-made JSON text, so an event encoded once per node is shared by every
-    socket. The queue is bounded: a socket that falls ``send_queue_size`` frames behind is closed
-    with 4008 (its client resumes), and never slows the others.
+    Frames are ready-made JSON text, so an event encoded once per node is shared by every socket.
+    A frame sent while the writer task is idle is written at once by the caller; otherwise it is
+    queued for the writer, in order. The queue is bounded: a socket that falls ``send_queue_size``
+    frames behind is closed with 4008 (its client resumes), and never slows the others.
     """
 
     def __init__(
         self,
         *,
         socket: WebSocket[Any, Any, Any],
+        send: Send | None = None,
         principal: Principal,
         connection_id: str,
         config: HubConfig,
         observer: HubObserver = NOOP_OBSERVER,
     ) -> None:
         self.socket = socket
+        # Frames go out through the ASGI send itself when the endpoint gave it (see HubWebSocket);
+        # chosen when the writer starts, as nothing is written before.
+        self._raw_send = send
+        self._send: Send
         self.principal = principal
         self.id = connection_id
         self.topics: set[str] = set()
@@ -124,6 +135,9 @@ class Connection:
         self._wake: asyncio.Future[None] | None = None
         self._close_reason = ""
         self._writer: asyncio.Task[None] | None = None
+        # A frame written straight from send() whose ASGI send had to wait: the writer finishes it.
+        self._pending: eager.Rest | None = None
+        self._eager_text: str | None = None
         self._cursors: dict[str, _Cursor] = {}
         self._replaying: dict[str, list[tuple[int | None, str]]] = {}
         self._observer = observer
@@ -137,6 +151,7 @@ class Connection:
         """Start the task that drains the send queue into the socket (once; later calls do nothing)."""
         if self._writer is not None:
             return
+        self._send = self._raw_send or self.socket.send
         self._writer = asyncio.create_task(self._write_loop(), name=f"hub-writer-{self.id}")
 
     def send(self, text: str) -> None:
@@ -151,9 +166,33 @@ class Connection:
             self._observer.slow_consumer_closed()
             self.close(CLOSE_SLOW_CONSUMER, "slow_consumer", flush=False)
             return
-        self._buffer.append(text)
         wake = self._wake
-        if wake is not None and not wake.done():
+        if wake is None or wake.done():
+            self._buffer.append(text)  # the writer is busy (or not started): it drains the queue in order
+        elif self._buffer or self._pending is not None:
+            self._buffer.append(text)
+            wake.set_result(None)
+        else:
+            self._write_now(text, wake)
+
+    def _write_now(self, text: str, wake: asyncio.Future[None]) -> None:
+        """Write ``text`` in the caller while the writer is parked with nothing queued: no task switch
+        per frame. If the ASGI send has to wait (the transport is paused), the writer finishes it."""
+        try:
+            rest = eager.start(self._send({"type": "websocket.send", "bytes": None, "text": text}))
+        except _GONE:
+            self.mark_closed()  # the client went away; the reader sees the disconnect and cleans up
+            return
+        except Exception:
+            # Raised into a broker read that serves every socket: this one stops, the others go on.
+            log.exception("writing to connection %s failed; it gets nothing more", self.id)
+            self.mark_closed()
+            return
+        self._eager_text = text
+        if self._allowance:
+            self._allowance -= 1
+        if rest is not None:
+            self._pending = rest
             wake.set_result(None)
 
     def send_first(self, text: str) -> None:
@@ -171,9 +210,14 @@ class Connection:
         Does nothing while another frame is being timed or if ``text`` was not queued (a duplicate,
         or held during a replay), so at most one frame per socket is tracked.
         """
-        if self._timed_text is None and self._buffer and self._buffer[-1] is text:
+        if self._eager_text is text:
+            self._observe_write(published_us)  # written (or handed to the server) in send() already
+        elif self._timed_text is None and self._buffer and self._buffer[-1] is text:
             self._timed_text = text
             self._timed_published_us = published_us
+
+    def _observe_write(self, published_us: int) -> None:
+        self._observer.fanout_written(max(0, time.time_ns() // 1000 - published_us) / 1e6)
 
     def deliver(self, topic: str, seq: int | None, text: str) -> None:
         """Queue a live frame of ``topic``; buffered during a replay, dropped if already delivered."""
@@ -282,10 +326,13 @@ class Connection:
 
     async def _write_loop(self) -> None:
         buffer = self._buffer
-        send = self.socket.send
+        send = self._send
         loop = asyncio.get_running_loop()
         try:
             while True:
+                if self._pending is not None:
+                    await self._pending
+                    self._pending = None
                 while buffer:
                     text = buffer.popleft()
                     await send({"type": "websocket.send", "bytes": None, "text": text})
@@ -293,7 +340,7 @@ class Connection:
                         self._allowance -= 1
                     if text is self._timed_text:
                         self._timed_text = None
-                        self._observer.fanout_written(max(0, time.time_ns() // 1000 - self._timed_published_us) / 1e6)
+                        self._observe_write(self._timed_published_us)
                 if self.state is not State.OPEN:
                     break
                 self._wake = loop.create_future()
@@ -301,8 +348,9 @@ class Connection:
                 self._wake = None
             if self.state is State.CLOSING and self.close_code is not None:
                 await send({"type": "websocket.close", "code": self.close_code, "reason": self._close_reason})
-        except (WebSocketDisconnect, OSError, RuntimeError):
+        except _GONE:
             # The client went away while we wrote; the reader sees the disconnect and cleans up.
             pass
         finally:
             self._wake = None
+            self._pending = None

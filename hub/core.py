@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hub.fanout import Fanout, pack
 from hub.frames import Error, Presence, ServerFrame, Subscribed, TypingNotice, Unsubscribed, encode
-from hub.observer import NOOP_OBSERVER
+from hub.observer import NOOP_OBSERVER, FrameScope
 from hub.registry import Registry
 from hub.resume import ReplayRouter
 from hub.topics import belongs_to, local_part, user_topic
@@ -41,6 +41,7 @@ class HubCore:
         self.broker = broker
         self.presence = presence
         self.observer = observer
+        self.frame_scope: FrameScope | None = observer if isinstance(observer, FrameScope) else None
         self.registry = Registry()
         self.fanout = Fanout(broker=broker, observer=observer)
         self.router = ReplayRouter(max_replay=config.max_replay)

@@ -125,6 +125,15 @@ class Dispatcher:
         core.observer.frame_received(type(frame))
         if isinstance(frame, Pong):
             return
+        scope = core.frame_scope
+        if scope is None:
+            await self._route(conn, frame)
+            return
+        with scope.handling(_tag_of(type(frame)), conn.principal):
+            await self._route(conn, frame)
+
+    async def _route(self, conn: Connection, frame: ClientFrame) -> None:
+        core = self._core
         if isinstance(frame, Ping):
             conn.send_frame(ServerPong(ref=frame.ref))
         elif isinstance(frame, Subscribe):

@@ -25,6 +25,7 @@ from hub.topics import TopicError, check_namespace
 
 if TYPE_CHECKING:
     from litestar.handlers import WebsocketRouteHandler
+    from litestar.types import Send
 
     from hub.core import HubCore
     from hub.dispatch import Dispatcher
@@ -33,6 +34,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.endpoint")
 
 _head_decoder = msgspec.json.Decoder(FrameHead)
+
+
+class HubWebSocket(WebSocket[Any, Any, Any]):
+    """Litestar's ``WebSocket`` that also keeps the ASGI ``send`` it wraps.
+
+    The writer sends every frame through ``raw_send``, skipping the wrapper's per-frame check (a
+    send after the client left raises the server's own error instead, which the writer handles).
+    """
+
+    raw_send: Send
+
+    def send_wrapper(self, send: Send) -> Send:
+        self.raw_send = send
+        return super().send_wrapper(send)
 
 
 class Endpoint:
@@ -52,7 +67,8 @@ class Endpoint:
         async def hub_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await self.serve(socket)
 
-        return websocket(path, name="hub", signature_namespace={"WebSocket": WebSocket})(hub_socket)
+        route = websocket(path, name="hub", signature_namespace={"WebSocket": WebSocket}, websocket_class=HubWebSocket)
+        return route(hub_socket)
 
     async def serve(self, socket: WebSocket[Any, Any, Any]) -> None:
         """Run one socket's whole life."""
@@ -65,6 +81,7 @@ class Endpoint:
         core = self._core
         conn = Connection(
             socket=socket,
+            send=socket.raw_send if isinstance(socket, HubWebSocket) else None,
             principal=principal,
             connection_id=uuid.uuid4().hex,
             config=core.config,

@@ -22,6 +22,7 @@ from hub.presence import Presence
 from hub.publisher import HubPublisher
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
     from litestar.handlers import WebsocketRouteHandler
@@ -78,9 +79,16 @@ class Hub:
         self._endpoint = Endpoint(
             core=self._core, dispatcher=self._dispatcher, authenticator=authenticator, accepting=lambda: self._accepting
         )
-        self._publisher = HubPublisher(broker=broker, control_channel=config.control_channel, stamp=observer.timed)
+        self._publisher = HubPublisher(
+            broker=broker,
+            control_channel=config.control_channel,
+            stamp=observer.timed,
+            timeout_s=config.publish_timeout_s,
+            give_up_s=config.publish_give_up_s,
+        )
         self._control: asyncio.Queue[AddTopic | RemoveTopic] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._session_listeners: list[Callable[[str], None]] = []
         self._refresh_now = asyncio.Event()
 
     # --- registration --------------------------------------------------------------------------
@@ -92,6 +100,11 @@ class Hub:
     def register_subscription_provider(self, provider: SubscriptionProvider) -> None:
         """Add topics to every socket at connect (a user's conversations, say)."""
         self._core.subscription_providers.append(provider)
+
+    def register_session_listener(self, listener: Callable[[str], None]) -> None:
+        """Be told (synchronously, before the sockets' close frames go out) of every session closed on
+        any node: the app forgets what it cached about it (a resolved principal, say)."""
+        self._session_listeners.append(listener)
 
     def register_replay_provider(self, prefix: str, provider: ReplayProvider) -> None:
         """Replay and authorize topics whose part after ``t:<namespace>:`` starts with ``prefix``."""
@@ -139,6 +152,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._core.fanout.drain()
+        await self._publisher.aclose(wait_s=self._config.close_timeout_s)
         await self._presence.forget_node()
         await self._broker.on_shutdown()
 
@@ -184,6 +198,11 @@ class Hub:
         await self._publisher.close_session(session_id, code, reason)
 
     def _close_local(self, command: CloseSession) -> None:
+        for listener in self._session_listeners:
+            try:
+                listener(command.session_id)
+            except Exception:
+                log.exception("a session listener failed")
         for conn in self._core.registry.for_session(command.session_id):
             log.info("closing connection %s: %s", conn.id, command.reason)
             conn.close(command.code, command.reason)

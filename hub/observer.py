@@ -8,10 +8,13 @@ must never raise or block.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from hub.frames import ClientFrame, ServerFrame
+    from hub.hooks import Principal
 
 
 class HubObserver(Protocol):
@@ -39,6 +42,18 @@ class HubObserver(Protocol):
     def broker_lost(self) -> None: ...
 
     def broker_up(self, *, reconnected: bool) -> None: ...
+
+
+@runtime_checkable
+class FrameScope(Protocol):
+    """An optional capability of an observer: wrap the handling of every client frame but ``pong``.
+
+    The hub enters ``handling(type_name, principal)`` around a frame's handler, in the socket's task,
+    so whatever the handler does runs inside it (a tracer's span, say). An observer without this
+    method costs the hub nothing per frame.
+    """
+
+    def handling(self, type_name: str, principal: Principal) -> AbstractContextManager[object]: ...
 
 
 class NoopObserver:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class PubSubLink:
     ) -> None:
         self._redis = redis
         self._subscribe_cmd, self._unsubscribe_cmd, self._message_type, self._confirm_type = _COMMANDS[mode]
+        self._sharded = mode == "sharded"
         self._on_message = on_message
         self._on_lost = on_lost
         self._on_restored = on_restored
@@ -57,6 +59,11 @@ class PubSubLink:
         self._pubsub: PubSub | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def wanted(self) -> frozenset[str]:
+        """The channels this link keeps subscribed (across reconnects)."""
+        return frozenset(self._wanted)
 
     @property
     def connected(self) -> bool:
@@ -115,7 +122,12 @@ class PubSubLink:
         pubsub = self._pubsub
         if pubsub is not None and self.connected:
             with contextlib.suppress(*_LOST):
-                await pubsub.execute_command(self._unsubscribe_cmd, *gone)
+                for group in self._groups(gone):
+                    await pubsub.execute_command(self._unsubscribe_cmd, *group)
+
+    def _groups(self, channels: list[str]) -> list[list[str]]:
+        # A sharded command may only name channels of one slot: one channel per command is simplest.
+        return [[c] for c in channels] if self._sharded else [channels]
 
     async def _send_subscribe(self, pubsub: PubSub, channels: list[str]) -> None:
         loop = asyncio.get_running_loop()
@@ -126,7 +138,8 @@ class PubSubLink:
             futures.append(future)
         try:
             # Sent raw, not through PubSub.subscribe: redis-py must not resubscribe behind our back.
-            await pubsub.execute_command(self._subscribe_cmd, *channels)
+            for group in self._groups(channels):
+                await pubsub.execute_command(self._subscribe_cmd, *group)
             await asyncio.wait_for(asyncio.gather(*futures), SUBSCRIBE_TIMEOUT_S)
         except (*_LOST, TimeoutError) as exc:
             for future in futures:
@@ -156,8 +169,12 @@ class PubSubLink:
                 self._pubsub = pubsub
                 await pubsub.connect()  # type: ignore[no-untyped-call]
                 reader = asyncio.create_task(self._read(pubsub))
-                if self._wanted:
-                    await self._send_subscribe(pubsub, sorted(self._wanted))
+                # Channels wanted while a batch was being confirmed were refused as "disconnected"
+                # to their caller: they go out here too, until nothing is left (no await after it).
+                sent: set[str] = set()
+                while missing := self._wanted - sent:
+                    await self._send_subscribe(pubsub, sorted(missing))
+                    sent |= missing
                 self._connected.set()
                 delay = 0.05
                 if lost:
@@ -169,7 +186,9 @@ class PubSubLink:
                 if reader is not None:
                     reader.cancel()
                 raise
-            except (*_LOST, RuntimeError) as exc:
+            except (*_LOST, RuntimeError, ResponseError) as exc:
+                # ResponseError: the server refused a (re)subscribe, e.g. MOVED after a cluster failover;
+                # reconnecting lets the broker notice and move the channel to its new owner.
                 if reader is not None:
                     reader.cancel()
                     with contextlib.suppress(BaseException):

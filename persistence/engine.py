@@ -38,8 +38,15 @@ class Database:
     """
 
     def __init__(self, *, url: str, pool_size: int = 10, echo: bool = False) -> None:
+        # Parameters carry message bodies, token hashes and sealed secrets: never in a log line or in
+        # an error's text, whatever the log level.
         self.engine: AsyncEngine = create_async_engine(
-            asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+            asyncpg_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            echo=echo,
+            hide_parameters=True,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.session_info: dict[str, Any] = {}

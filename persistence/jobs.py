@@ -6,7 +6,7 @@ import asyncio
 import random
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -17,16 +17,50 @@ from uuid_utils.compat import uuid7
 from persistence.models import Job
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from persistence.engine import Database
 
-__all__ = ["NOTIFY_CHANNEL", "ClaimedJob", "JobQueue", "enqueue", "job_wakeups", "retry_delay"]
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "TRACE_CONTEXT_KEY",
+    "ClaimedJob",
+    "JobQueue",
+    "enqueue",
+    "job_wakeups",
+    "retry_delay",
+    "set_trace_context_source",
+    "with_trace_context",
+]
 
 NOTIFY_CHANNEL = "fieldhub_jobs"
 MAX_DELAY = timedelta(hours=1)
+TRACE_CONTEXT_KEY = "_trace"
+"""Where a job's payload keeps the trace context of the code that enqueued it (taken out at claim)."""
+
+TraceContextSource: TypeAlias = "Callable[[], str | None]"
+_trace_context_source: TraceContextSource | None = None
+
+
+def set_trace_context_source(source: TraceContextSource | None) -> None:
+    """Stamp every job enqueued from now on with ``source()`` (tracing's W3C ``traceparent``; ``None``: stop).
+
+    The queue stores the string without reading it; a worker gets it back as :attr:`ClaimedJob.trace_context`.
+    """
+    global _trace_context_source  # one source per process, set when tracing starts
+    _trace_context_source = source
+
+
+def with_trace_context(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` plus the enqueuing code's trace context, when a source is set and gives one.
+
+    >>> with_trace_context({"to": "a@example.com"})  # no tracing: the payload itself
+    {'to': 'a@example.com'}
+    """
+    context = _trace_context_source() if _trace_context_source is not None else None
+    return {**payload, TRACE_CONTEXT_KEY: context} if context else payload
 
 
 class ClaimedJob(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +72,17 @@ class ClaimedJob(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+    trace_context: str | None = None
+    """The trace context of the code that enqueued the job (see :func:`set_trace_context_source`)."""
+
+
+def _claimed(row: Any) -> ClaimedJob:
+    values = dict(row._mapping)
+    payload = values["payload"]
+    if TRACE_CONTEXT_KEY in payload:
+        values["payload"] = {k: v for k, v in payload.items() if k != TRACE_CONTEXT_KEY}
+        values["trace_context"] = payload[TRACE_CONTEXT_KEY]
+    return ClaimedJob(**values)
 
 
 async def enqueue(
@@ -60,7 +105,7 @@ async def enqueue(
     values = {
         "tenant_id": tenant_id,
         "kind": kind,
-        "payload": payload,
+        "payload": with_trace_context(payload),
         "status": "queued",
         "run_at": run_at or now,
         "attempts": 0,
@@ -109,7 +154,7 @@ class JobQueue:
                 text("SELECT * FROM fieldhub_claim_jobs(:kinds, :limit, :lease)"),
                 {"kinds": list(kinds), "limit": limit, "lease": self._lease},
             )
-            return [ClaimedJob(**row._mapping) for row in rows]
+            return [_claimed(row) for row in rows]
 
     async def complete(self, job: ClaimedJob) -> None:
         await self._settle(job, status="done", error=None, run_at=None)

@@ -18,11 +18,14 @@ from api import embedded
 from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
+from bench.redis_cluster import LocalRedisCluster
 from delivery.jobs import job_handlers
 from delivery.worker import Worker
 from persistence import migrate
 from tests.kit import TenantKit, create_database, drop_database
 from tests.mailbox import Inbox, running_smtp_server
+from tests.pgcluster import BIN as PG_BIN
+from tests.pgcluster import StreamingPair, missing_tools
 
 
 @pytest.fixture(scope="session")
@@ -144,3 +147,35 @@ async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
     yield running
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture(scope="session")
+async def streaming_pair() -> AsyncIterator[StreamingPair]:
+    """A private, migrated PostgreSQL primary with a streaming replica (for the read-routing tests)."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"PostgreSQL server binaries not found in {PG_BIN}: {', '.join(missing)}")
+    pair = await asyncio.to_thread(StreamingPair.start)
+    try:
+        await asyncio.to_thread(migrate.upgrade, pair.primary.url())
+        yield pair
+    finally:
+        await asyncio.to_thread(pair.stop)
+
+
+@pytest.fixture
+async def paused_replay(streaming_pair: StreamingPair) -> AsyncIterator[None]:
+    """The replica receives WAL but replays none of it until the test ends."""
+    await streaming_pair.set_replay(paused=True)
+    try:
+        yield
+    finally:
+        await streaming_pair.set_replay(paused=False)
+
+
+@pytest.fixture
+def replicated_cluster() -> Iterator[LocalRedisCluster]:
+    """A Redis Cluster of this test alone: 3 primaries with a replica each; a silent primary is
+    declared failed after 1 s, so killing one promotes its replica within a few seconds."""
+    with LocalRedisCluster(primaries=3, replicas=1, node_timeout_ms=1_000) as cluster:
+        yield cluster

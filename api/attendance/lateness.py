@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 
 from api.attendance.policy import work_policy
 from api.board.live import LateOnBoard, board_topic, queue_event
+from api.holidays.calendar import workplace_holidays
 from api.shifts.services import occurrences_between
 from api.workplaces.audience import workplace_supervisors
 from api.workplaces.base import require_aware
@@ -61,7 +62,8 @@ class Late(msgspec.Struct, frozen=True, kw_only=True):
 async def late_now(session: AsyncSession, now: datetime) -> list[Late]:
     """Who is late where at ``now`` (aware), in the session's tenant, latest start first.
 
-    People on approved leave that local day, and people who are not active, are not late.
+    People on approved leave that local day, people who are not active, and shifts on a public holiday of
+    their workplace are not late.
     """
     now = require_aware(now, "now")
     policy = await work_policy(session)
@@ -105,9 +107,12 @@ async def late_now(session: AsyncSession, now: datetime) -> list[Late]:
         .tuples()
         .all()
     )
+    days = [span.starts_at.astimezone(ZoneInfo(zone)).date() for _, zone, span in due]
+    holidays = await workplace_holidays(session, {shift.workplace_id for shift, _, _ in due}, min(days), max(days))
     late: list[Late] = []
-    for shift, zone, span in due:
-        day = span.starts_at.astimezone(ZoneInfo(zone)).date()
+    for (shift, _, span), day in zip(due, days, strict=True):
+        if day in holidays.get(shift.workplace_id, {}):
+            continue
         came = any(
             user == shift.user_id
             and place == shift.workplace_id

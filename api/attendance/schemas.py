@@ -94,6 +94,8 @@ class TimesheetDay(ResponseBody):
     break_seconds: int
     net_seconds: int
     """Worked minus breaks."""
+    holiday: str | None = None
+    """The name of the person's public holiday on this day; work on it counts as on a rest day."""
 
 
 class TimesheetWeek(ResponseBody):

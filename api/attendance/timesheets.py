@@ -15,6 +15,7 @@ from sqlalchemy.types import Date, DateTime, String, Uuid
 
 from api.attendance.schemas import Timesheet, TimesheetDay, TimesheetWeek
 from api.errors import AppError
+from api.holidays.calendar import person_holidays
 from api.workplaces.base import require_row
 from persistence.models import User
 
@@ -71,7 +72,9 @@ _DAY_TOTALS = text(
 async def day_totals(
     session: AsyncSession, *, user_id: UUID, zone: str, first: date, last: date, now: datetime
 ) -> list[TimesheetDay]:
-    """One entry per local date from ``first`` to ``last`` (both included), in ``zone``."""
+    """One entry per local date from ``first`` to ``last`` (both included), in ``zone``, naming the person's
+    public holidays."""
+    holidays = await person_holidays(session, user_id, first, last)
     rows = await session.execute(
         _DAY_TOTALS, {"zone": zone, "first": first, "last": last, "now": now, "user_id": user_id}
     )
@@ -84,6 +87,7 @@ async def day_totals(
             worked_seconds=int(worked),
             break_seconds=int(breaks),
             net_seconds=int(worked) - int(breaks),
+            holiday=holidays.get(day),
         )
         for day, starts, ends, worked, breaks in rows.tuples()
     ]

@@ -9,6 +9,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from api.auth.principal import AuthMethod
 from api.auth.services import AuthService
+from api.logs import bind_user
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -48,4 +49,5 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
         user = await AuthService(runtime=runtime).resolve(token, via=via)
         if user is None:
             raise NotAuthorizedException("The session is invalid, expired or revoked; sign in again.")
+        bind_user(user.id, user.tenant_id)
         return AuthenticationResult(user=user, auth=token)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy import ColumnElement, func, literal, select, text, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from api.audit import Origin, record
 from api.auth.passwords import verify_password
@@ -33,6 +34,7 @@ CHALLENGE_MAX_ATTEMPTS = 5
 MAX_LOCK = timedelta(hours=1)
 # last_seen_at is refreshed at most this often, so reads do not turn into writes.
 SEEN_RESOLUTION = timedelta(minutes=1)
+_NO_GRANTS = literal([], JSONB)
 
 
 class IssuedSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -243,19 +245,38 @@ class AuthService:
     # -- sessions -----------------------------------------------------------------------------
 
     async def resolve(self, token: str, *, via: AuthMethod) -> CurrentUser | None:
-        """The user behind a live session token, or ``None`` (unknown, expired, revoked, user disabled)."""
+        """The user behind a live session token, or ``None`` (unknown, expired, revoked, user disabled).
+
+        A token resolved lately is answered from ``runtime.principals`` (see ``api.auth.principal_cache``
+        for how stale that may be).
+        """
         tenant_id = self._rt.keys.tenant_of(token)
         if tenant_id is None:
             return None
-        return await self._live_session(tenant_id, AuthSession.token_hash == self._rt.keys.digest(token), via)
+        digest = self._rt.keys.digest(token)
+        cached = self._rt.principals.get(digest)
+        if cached is not None:
+            return cached if cached.via == via else msgspec.structs.replace(cached, via=via)
+        user = await self._live_session(tenant_id, AuthSession.token_hash == digest, via)
+        if user is not None:
+            self._rt.principals.put(digest, user)
+        return user
 
     async def resolve_session_id(self, tenant_id: UUID, session_id: UUID) -> CurrentUser | None:
         """The user of a live session known by id (a redeemed WebSocket ticket names one)."""
         return await self._live_session(tenant_id, AuthSession.id == session_id, "bearer")
 
     async def _live_session(self, tenant_id: UUID, which: ColumnElement[bool], via: AuthMethod) -> CurrentUser | None:
-        # Every authenticated request comes through here: plain columns rather than ORM entities
-        # (a loaded ``User`` would also select-in its roles) keep it to two small queries.
+        # Every request whose session is not cached comes through here: one query, plain columns (a
+        # loaded ``User`` would also select-in its roles), the grants aggregated beside them.
+        grants = type_coerce(
+            select(func.coalesce(func.jsonb_agg(func.jsonb_build_array(Role.name, Role.permissions)), _NO_GRANTS))
+            .select_from(Role)
+            .join(UserRole, UserRole.role_id == Role.id)
+            .where(UserRole.user_id == User.id)
+            .scalar_subquery(),
+            JSONB,
+        )
         async with self._rt.db.transaction(tenant_id=tenant_id) as session:
             now = utcnow()
             row = (
@@ -267,6 +288,7 @@ class AuthService:
                         User.id,
                         User.email,
                         User.name,
+                        grants,
                     )
                     .join(User, User.id == AuthSession.user_id)
                     .where(
@@ -276,14 +298,7 @@ class AuthService:
             ).first()
             if row is None:
                 return None
-            session_id, expires_at, last_seen_at, user_id, email, name = row
-            roles = (
-                await session.execute(
-                    select(Role.name, Role.permissions)
-                    .join(UserRole, UserRole.role_id == Role.id)
-                    .where(UserRole.user_id == user_id)
-                )
-            ).all()
+            session_id, expires_at, last_seen_at, user_id, email, name, roles = row
             if last_seen_at is None or now - last_seen_at > SEEN_RESOLUTION:
                 await session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
             return CurrentUser(
@@ -312,10 +327,14 @@ class AuthService:
             statement = statement.where(AuthSession.id == only)
         if keep is not None:
             statement = statement.where(AuthSession.id != keep)
-        return list((await session.scalars(statement)).all())
+        revoked = list((await session.scalars(statement)).all())
+        # Forgotten now and again once announced: a request may cache one before the commit.
+        self._rt.principals.forget_sessions(revoked)
+        return revoked
 
     async def announce_revoked(self, session_ids: list[UUID]) -> None:
         """Tell every listener (the hub closes their sockets on every node) once the revocation committed."""
+        self._rt.principals.forget_sessions(session_ids)
         if session_ids:
             for listener in self._rt.session_listeners:
                 await listener(session_ids)

@@ -34,7 +34,7 @@ _PENDING_KEY = "fieldhub.live_pending"
 _in_flight: set[asyncio.Task[None]] = set()
 
 TaskChange = Literal[
-    "created", "updated", "assigned", "status", "comment", "checklist", "time", "dependency", "overdue"
+    "created", "updated", "assigned", "status", "comment", "checklist", "time", "dependency", "overdue", "file"
 ]
 
 

@@ -18,7 +18,7 @@ from api.shifts.recurrence import WEEKDAYS
 from persistence.models import LeaveRequest, LeaveType
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
     from uuid import UUID
 
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,17 +27,18 @@ COUNTED = ("pending", "approved")
 """Request statuses that hold days of a balance."""
 
 
-def working_days(first: date, last: date, part: str, rest_days: Iterable[str]) -> float:
-    """Days from ``first`` to ``last`` (both included) that are not rest days; a half day counts 0.5.
+def working_days(
+    first: date, last: date, part: str, rest_days: Iterable[str], holidays: Collection[date] = ()
+) -> float:
+    """Days from ``first`` to ``last`` (both included) that are neither rest days nor ``holidays``; a half day
+    counts 0.5.
 
-    Example: Friday to Monday with ``["sat", "sun"]`` off is 2.0; the ``am`` of a Saturday is 0.0.
+    Example: Friday to Monday with ``["sat", "sun"]`` off is 2.0, and 1.0 when that Monday is a holiday; the
+    ``am`` of a Saturday is 0.0.
     """
     off = set(rest_days)
-    count = sum(
-        1
-        for offset in range((last - first).days + 1)
-        if WEEKDAYS[(first + timedelta(days=offset)).weekday()] not in off
-    )
+    dates = (first + timedelta(days=offset) for offset in range((last - first).days + 1))
+    count = sum(1 for day in dates if WEEKDAYS[day.weekday()] not in off and day not in holidays)
     return count / 2 if part != "full" else float(count)
 
 

@@ -24,6 +24,7 @@ from api.approvals.services import lock_open_request, submit
 from api.attendance.policy import work_policy
 from api.audit import Origin, record
 from api.errors import AppError
+from api.holidays.calendar import person_holidays
 from api.leave.balances import COUNTED, accrued, used, working_days
 from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, require_row, utc_now
 from persistence.models import LeaveRequest, LeaveType, User
@@ -117,9 +118,12 @@ class LeaveRequestService(FieldService[LeaveRequest]):
             raise AppError("leave_type_inactive", "This leave type is no longer offered.", status_code=409)
         self._check_dates(data)
         policy = await work_policy(self.session)
-        days = working_days(data.start_date, data.end_date, data.part, policy.rest_days)
+        holidays = await person_holidays(self.session, actor.id, data.start_date, data.end_date)
+        days = working_days(data.start_date, data.end_date, data.part, policy.rest_days, holidays)
         if days == 0:
-            raise AppError("no_working_days", "These dates are all rest days; nothing to take.", status_code=422)
+            raise AppError(
+                "no_working_days", "These dates are all rest days or holidays; nothing to take.", status_code=422
+            )
         name, zone = (await self.session.execute(select(User.name, User.timezone).where(User.id == actor.id))).one()
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"leave:{actor.id}"}

@@ -5,7 +5,7 @@ day closes: it needs no schedule, offline clock-outs sent days later count at on
 clock-out of a day leaves that day's record exact. Each affected local day and its week are recomputed
 from the timesheet, in the person's time zone:
 
-- ``rest_day``: every minute worked on a rest day, when the tenant counts them;
+- ``rest_day``: every minute worked on a rest day or a public holiday of the person, when the tenant counts them;
 - ``daily``: minutes of a working day beyond the daily threshold;
 - ``weekly``: minutes of the week beyond the weekly threshold, not counting those already daily or rest-day
   overtime.
@@ -52,7 +52,8 @@ def week_overtime(days: list[TimesheetDay], policy: WorkPolicy) -> list[tuple[st
     regular = 0
     for day in days:
         worked = day.net_seconds // 60
-        if policy.overtime_on_rest_days and WEEKDAYS[day.date.weekday()] in policy.rest_days:
+        off = WEEKDAYS[day.date.weekday()] in policy.rest_days or day.holiday is not None
+        if policy.overtime_on_rest_days and off:
             found.append(("rest_day", day.date, worked))
             continue
         daily = 0

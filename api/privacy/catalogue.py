@@ -150,10 +150,12 @@ register(
     ),
     PersonalData(domain="attendance", table="attendance_break", subject=("user_id",)),
     PersonalData(domain="attendance", table="attendance_daily", subject=("user_id",)),
+    # Pending summary rebuilds: bookkeeping, not the person's data to take away.
+    PersonalData(domain="attendance", table="attendance_change", subject=("user_id",), export=False),
     PersonalData(
         domain="attendance", table="workplace_assignment", subject=("user_id",), references=("assigned_by", "ended_by")
     ),
-    PersonalData(domain="shifts", table="shift", subject=("user_id",), references=("created_by",)),
+    PersonalData(domain="shifts", table="shift", subject=("user_id",), references=("created_by", "cancelled_by")),
     PersonalData(
         domain="leave",
         table="leave_request",
@@ -176,6 +178,7 @@ register(
     PersonalData(domain="tasks", table="task_checklist_item", references=("done_by",)),
     PersonalData(domain="tasks", table="task_comment", subject=("author_id",), erase="scrub", scrub=("body",)),
     PersonalData(domain="tasks", table="task_time_entry", subject=("user_id",), erase="scrub", scrub=("note",)),
+    PersonalData(domain="tasks", table="task_attachment", references=("added_by",)),
     # -- assets, incidents, maintenance -----------------------------------------------------------
     PersonalData(
         domain="assets", table="asset_condition_entry", subject=("changed_by",), erase="scrub", scrub=("note",)

@@ -14,7 +14,7 @@ from litestar.response import Stream
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.deps import CallerDep, DbSession, Limit, Offset, OriginDep, RuntimeDep, per_request
+from api.deps import CallerDep, Limit, Offset, OriginDep, ReadSession, RuntimeDep, per_request
 from api.errors import AppError
 from api.reports import output
 from api.reports.links import download_link, read_link
@@ -70,7 +70,7 @@ class ReportController(Controller):
     @get("/{template:str}", operation_id="RunReport", guards=[requires(Permission.REPORTS_READ)])
     async def run_report(
         self,
-        db_session: DbSession,
+        read_session: ReadSession,
         runtime: RuntimeDep,
         current_user: CallerDep,
         template: TemplateKey,
@@ -81,7 +81,8 @@ class ReportController(Controller):
         user_id: UserFilter = None,
         format: Format = "json",
     ) -> Response[Any]:
-        """The report over the caller's scope: JSON up to :data:`output.JSON_ROW_LIMIT` rows, CSV streamed at any size.
+        """The report over the caller's scope: JSON up to :data:`output.JSON_ROW_LIMIT` rows, CSV streamed at any size
+        (both from the read replica while it is fresh).
 
         Errors: ``404 unknown_report``, ``422 invalid_range`` / ``unsupported_parameter``,
         ``422 too_large_for_json`` (ask for ``.csv``).
@@ -92,7 +93,7 @@ class ReportController(Controller):
             start=start, end=end, department_id=department_id, workplace_id=workplace_id, user_id=user_id
         )
         chosen, query, statement = await prepare(
-            db_session,
+            read_session,
             tenant_id=current_user.tenant_id,
             user_id=current_user.id,
             permissions=current_user.permissions,
@@ -100,9 +101,9 @@ class ReportController(Controller):
             params=params,
         )
         if as_csv:
-            body = output.csv_stream(runtime.db, current_user.tenant_id, statement)
+            body = output.csv_stream(runtime.reads, current_user.tenant_id, statement)
             return _csv(body, f"{chosen.key}-{query.first_day}-{query.last_day}.csv")
-        rows = await output.json_rows(db_session, statement, template=chosen.key, limit=output.JSON_ROW_LIMIT)
+        rows = await output.json_rows(read_session, statement, template=chosen.key, limit=output.JSON_ROW_LIMIT)
         return Response(
             ReportResult(
                 template=chosen.key,

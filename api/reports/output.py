@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from persistence.engine import Database
+    from persistence.replica import Reads
 
 __all__ = ["JSON_ROW_LIMIT", "columns_of", "csv_bytes", "csv_stream", "json_rows"]
 
@@ -65,11 +65,12 @@ def _lines(columns: Sequence[str] | None, rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-async def csv_stream(db: Database, tenant_id: UUID, statement: Select[Any]) -> AsyncIterator[bytes]:
+async def csv_stream(reads: Reads, tenant_id: UUID, statement: Select[Any]) -> AsyncIterator[bytes]:
     """The CSV, header first, read through a server-side cursor in its own transaction (the request's
-    transaction has ended when the body is sent), :data:`CHUNK_ROWS` rows per chunk."""
+    transaction has ended when the body is sent; the replica's while it is fresh), :data:`CHUNK_ROWS`
+    rows per chunk."""
     yield _lines(columns_of(statement), []).encode()
-    async with db.transaction(tenant_id=tenant_id) as session:
+    async with reads.transaction(tenant_id=tenant_id) as session:
         result = await session.stream(statement.execution_options(yield_per=CHUNK_ROWS))
         async for chunk in result.partitions(CHUNK_ROWS):
             yield _lines(None, chunk).encode()

@@ -1,8 +1,9 @@
 """The daily attendance summary: rebuilt incrementally by the worker for the local days whose stays changed.
 
-A refresh finds the earliest local day of any stay or break changed since the summary's last refresh (its
-newest ``updated_at``), then rebuilds every summary row from that day on in one statement, so the
-attendance summary report reads one row per person, workplace and day.
+Triggers on the stays and breaks write every clock-in instant they insert, move or delete to
+``attendance_change``; a refresh takes those rows and rebuilds the summary of exactly the people and local
+days they name. A corrected stay so leaves its old day as well as joining its new one, a deleted stay leaves
+its day, and a stay committed while a refresh ran is left for the next refresh rather than missed.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ __all__ = ["SUMMARY_JOB", "SUMMARY_PERIODIC", "refresh_attendance_daily", "summa
 SUMMARY_JOB: Final = "reports.attendance_daily"
 SUMMARY_PERIODIC: Final = Periodic(kind=SUMMARY_JOB, interval=timedelta(minutes=5))
 
-# The earliest local day touched since the last refresh; NULL when nothing changed.
-_CHANGED_FROM = text("""
-WITH mark AS (SELECT coalesce(max(updated_at), '-infinity'::timestamptz) AS at FROM attendance_daily)
-SELECT min((r.clock_in_at AT TIME ZONE :tz)::date)
-FROM attendance_record r, mark
-WHERE r.updated_at > mark.at
-   OR EXISTS (SELECT 1 FROM attendance_break b WHERE b.attendance_id = r.id AND b.updated_at > mark.at)
+# The people and local days changed since the last refresh, taken so a later refresh sees only newer ones.
+_TAKE_CHANGES = text("""
+WITH taken AS (DELETE FROM attendance_change RETURNING user_id, clock_in_at)
+SELECT DISTINCT user_id, (clock_in_at AT TIME ZONE :tz)::date FROM taken
 """)
-_CLEAR = text("DELETE FROM attendance_daily WHERE day >= :since")
+_CLEAR = text(
+    "DELETE FROM attendance_daily "
+    "WHERE (user_id, day) IN (SELECT * FROM unnest(CAST(:users AS uuid[]), CAST(:days AS date[])))"
+)
 # Minutes worked: closed stays only, less their breaks (an open break ends with the stay).
 _REBUILD = text("""
 INSERT INTO attendance_daily (id, tenant_id, user_id, workplace_id, day, stays, worked_minutes, break_minutes,
@@ -54,19 +55,24 @@ LEFT JOIN LATERAL (
     SELECT sum(extract(epoch FROM coalesce(b.ended_at, r.clock_out_at) - b.started_at) / 60) AS minutes
     FROM attendance_break b WHERE b.attendance_id = r.id AND coalesce(b.ended_at, r.clock_out_at) IS NOT NULL
 ) br ON true
-WHERE (r.clock_in_at AT TIME ZONE :tz)::date >= :since
+WHERE (r.user_id, (r.clock_in_at AT TIME ZONE :tz)::date) IN (SELECT * FROM unnest(CAST(:users AS uuid[]), CAST(:days AS date[])))
 GROUP BY r.tenant_id, r.user_id, r.workplace_id, (r.clock_in_at AT TIME ZONE :tz)::date
 """)
 
 
 async def refresh_attendance_daily(session: AsyncSession, tenant_id: UUID) -> int:
     """Bring the session's tenant's summary up to date; returns how many summary rows were rebuilt."""
+    # Two refreshes of one tenant at once would rebuild the same rows; the second waits for the first.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"attendance-summary:{tenant_id}"}
+    )
     zone = await tenant_timezone(session, tenant_id)
-    since = await session.scalar(_CHANGED_FROM, {"tz": zone})
-    if since is None:
+    changed = (await session.execute(_TAKE_CHANGES, {"tz": zone})).tuples().all()
+    if not changed:
         return 0
-    await session.execute(_CLEAR, {"since": since})
-    result = await session.execute(_REBUILD, {"tz": zone, "since": since})
+    pairs = {"users": [user for user, _ in changed], "days": [day for _, day in changed]}
+    await session.execute(_CLEAR, pairs)
+    result = await session.execute(_REBUILD, {"tz": zone, **pairs})
     return int(getattr(result, "rowcount", 0) or 0)
 
 

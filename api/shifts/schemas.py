@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from api.schemas import RequestBody, ResponseBody
 from api.workplaces.schemas import ClockTime, Weekday
@@ -45,6 +46,24 @@ class ShiftCreate(RequestBody):
     note: Note = ""
 
 
+class ShiftUpdate(RequestBody):
+    """What changes: the person, the workplace, the times (``starts_at`` and ``ends_at`` together, or a new
+    ``recurrence``; giving one shape turns the shift into it) or the note. Absent fields stay as they are."""
+
+    user_id: UUID | UnsetType = UNSET
+    workplace_id: UUID | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    recurrence: Recurrence | UnsetType = UNSET
+    note: Note | UnsetType = UNSET
+
+
+class ShiftCancel(RequestBody):
+    """Why the shift is called off; the person is told."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
 class ShiftResponse(ResponseBody):
     id: UUID
     user_id: UUID
@@ -62,6 +81,10 @@ class ShiftResponse(ResponseBody):
     from_date: date | None = None
     until_date: date | None = None
     created_by: UUID | None = None
+    cancelled_at: datetime | None = None
+    """Set once the shift is called off; a cancelled shift has no occurrences."""
+    cancelled_by: UUID | None = None
+    cancel_reason: str = ""
 
 
 class OccurrenceResponse(ResponseBody):
@@ -94,4 +117,7 @@ def shift_response(shift: Shift, timezone: str) -> ShiftResponse:
         from_date=shift.from_date,
         until_date=shift.until_date,
         timezone=timezone,
+        cancelled_at=shift.cancelled_at,
+        cancelled_by=shift.cancelled_by,
+        cancel_reason=shift.cancel_reason,
     )

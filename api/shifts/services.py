@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -19,16 +19,18 @@ from sqlalchemy import and_, or_, select, text
 
 from api.audit import Origin, record
 from api.errors import AppError
+from api.shifts.notices import tell
 from api.shifts.recurrence import WEEKDAYS, Span, first_overlap, occurrences
-from api.shifts.schemas import MAX_SHIFT_MINUTES
-from api.workplaces.base import FieldService, equal_to, require_aware, require_row
+from api.shifts.schemas import MAX_SHIFT_MINUTES, Recurrence, ShiftCreate
+from api.workplaces.base import FieldService, changes, equal_to, require_aware, require_row, utc_now
 from persistence.models import Shift, User, Workplace, WorkplaceAssignment
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth.principal import CurrentUser
-    from api.shifts.schemas import ShiftCreate
+    from api.shifts.schemas import ShiftCancel, ShiftUpdate
+    from api.workplaces.schemas import Weekday
 
 MAX_RANGE = timedelta(days=62)
 """The longest time range whose occurrences one request expands."""
@@ -66,6 +68,7 @@ async def occurrences_between(
         select(Shift, Workplace.timezone)
         .join(Workplace, Workplace.id == Shift.workplace_id)
         .where(
+            Shift.cancelled_at.is_(None),
             or_(
                 and_(Shift.kind == "one_off", Shift.starts_at < ends, Shift.ends_at > starts),
                 and_(
@@ -73,7 +76,7 @@ async def occurrences_between(
                     Shift.from_date <= last_day,
                     or_(Shift.until_date.is_(None), Shift.until_date >= first_day),
                 ),
-            )
+            ),
         )
     )
     if user_id is not None:
@@ -97,10 +100,18 @@ class ShiftService(FieldService[Shift]):
     repository_type = Repo
 
     async def page(
-        self, *, limit: int, offset: int, user_id: UUID | None = None, workplace_id: UUID | None = None
+        self,
+        *,
+        limit: int,
+        offset: int,
+        user_id: UUID | None = None,
+        workplace_id: UUID | None = None,
+        cancelled: bool | None = None,
     ) -> tuple[Sequence[Shift], int]:
-        """One page of shift definitions, newest first."""
+        """One page of shift definitions, newest first; only cancelled ones, or none of them, with ``cancelled``."""
         filters: list[Any] = equal_to(user_id=user_id, workplace_id=workplace_id)
+        if cancelled is not None:
+            filters.append(Shift.cancelled_at.is_not(None) if cancelled else Shift.cancelled_at.is_(None))
         return await self.page_of(
             filters, limit=limit, offset=offset, order=[OrderBy("created_at", "desc"), OrderBy("id", "desc")]
         )
@@ -112,7 +123,7 @@ class ShiftService(FieldService[Shift]):
         return dict(rows.tuples().all())
 
     async def create_shift(self, data: ShiftCreate, *, actor: CurrentUser, origin: Origin) -> Shift:
-        """Plan a shift.
+        """Plan a shift and tell its person.
 
         Raises:
             AppError: ``not_found`` (404) for a user or workplace not in the tenant; ``invalid_shift`` (422)
@@ -120,29 +131,89 @@ class ShiftService(FieldService[Shift]):
                 for one-off times; ``user_not_assigned`` (422); ``shift_overlap`` (409, naming the other
                 shift and the clashing occurrence).
         """
-        await require_row(self.session, User, data.user_id, "user_id", status="active")
-        workplace: Workplace = await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
         shift = self._shape(data, actor)
+        await self._require_fits(shift, [shift.user_id])
+        shift = await self.create(shift)
+        self._audit(actor, origin, "shift.create", shift, {"kind": shift.kind})
+        await tell(self.session, shift, shift.user_id, "planned", version="0")
+        return shift
+
+    async def update_shift(self, shift_id: UUID, data: ShiftUpdate, *, actor: CurrentUser, origin: Origin) -> Shift:
+        """Change a shift's person, workplace, times or note, checked as a new shift would be; the people it
+        concerns before and after are told.
+
+        Raises:
+            AppError: ``not_found`` (404) for a shift, user or workplace not in the tenant; ``shift_cancelled``
+                (409); and the errors of :meth:`create_shift` for the changed shift (its own times never
+                clash with it).
+        """
+        shift = await self.get_for_update(shift_id)
+        if shift.cancelled_at is not None:
+            raise AppError("shift_cancelled", "This shift is cancelled; plan a new one.", status_code=409)
+        before = shift_facts(shift)
+        wanted = self._shape(_merged(shift, data), actor)
+        await self._require_fits(wanted, sorted({shift.user_id, wanted.user_id}, key=str), ignore=shift.id)
+        previous_user = shift.user_id
+        for name in SHAPE_FIELDS:
+            setattr(shift, name, getattr(wanted, name))
+        shift = await self.update(shift)
+        after = shift_facts(shift)
+        self._audit(actor, origin, "shift.update", shift, {"before": before, "after": after})
+        version = shift.updated_at.isoformat()
+        if previous_user != shift.user_id:
+            await tell(self.session, shift, previous_user, "given_away", version=version)
+            await tell(self.session, shift, shift.user_id, "planned", version=version)
+        elif before != after:
+            await tell(self.session, shift, shift.user_id, "changed", version=version)
+        return shift
+
+    async def cancel_shift(self, shift_id: UUID, data: ShiftCancel, *, actor: CurrentUser, origin: Origin) -> Shift:
+        """Call a shift off: it keeps its row but has no occurrences any more; its person is told why.
+
+        Raises:
+            AppError: ``not_found`` (404); ``shift_cancelled`` (409) when it is cancelled already.
+        """
+        shift = await self.get_for_update(shift_id)
+        if shift.cancelled_at is not None:
+            raise AppError("shift_cancelled", "This shift is cancelled already.", status_code=409)
+        shift.cancelled_at, shift.cancelled_by, shift.cancel_reason = utc_now(), actor.id, data.reason
+        shift = await self.update(shift)
+        self._audit(actor, origin, "shift.cancel", shift, {"reason": data.reason})
+        await tell(self.session, shift, shift.user_id, "cancelled", version="cancel", reason=data.reason)
+        return shift
+
+    async def delete_shift(self, shift_id: UUID, *, actor: CurrentUser, origin: Origin) -> None:
+        """Remove a planned shift and tell its person (``not_found`` (404) for one not in the tenant)."""
+        shift = await self.get_for_update(shift_id)
+        await self.delete(shift.id)
+        self._audit(actor, origin, "shift.delete", shift, {"kind": shift.kind})
+        if shift.cancelled_at is None:
+            await tell(self.session, shift, shift.user_id, "removed", version="delete")
+
+    async def _require_fits(self, shift: Shift, lock_users: list[UUID], *, ignore: UUID | None = None) -> None:
+        """Check an unsaved shift against its person's assignment and their other live shifts, holding the
+        shift locks of ``lock_users`` (in that order) until the transaction ends."""
+        await require_row(self.session, User, shift.user_id, "user_id", status="active")
+        workplace: Workplace = await require_row(self.session, Workplace, shift.workplace_id, "workplace_id")
         assigned = await self.session.scalar(
             select(WorkplaceAssignment.id).where(
                 WorkplaceAssignment.workplace_id == workplace.id,
-                WorkplaceAssignment.user_id == data.user_id,
+                WorkplaceAssignment.user_id == shift.user_id,
                 WorkplaceAssignment.ended_at.is_(None),
             )
         )
         if assigned is None:
             raise AppError("user_not_assigned", "This person is not assigned to the workplace.", status_code=422)
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"shift:{data.user_id}"}
-        )
-        theirs = await self.session.execute(
-            select(Shift, Workplace.timezone)
-            .join(Workplace, Workplace.id == Shift.workplace_id)
-            .where(Shift.user_id == data.user_id)
-        )
-        clash = first_overlap(
-            shift, ZoneInfo(workplace.timezone), [(other, ZoneInfo(zone)) for other, zone in theirs.tuples()]
-        )
+        for user_id in lock_users:
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"shift:{user_id}"}
+            )
+        theirs = select(Shift, Workplace.timezone).join(Workplace, Workplace.id == Shift.workplace_id)
+        theirs = theirs.where(Shift.user_id == shift.user_id, Shift.cancelled_at.is_(None))
+        if ignore is not None:
+            theirs = theirs.where(Shift.id != ignore)
+        rows = (await self.session.execute(theirs)).tuples()
+        clash = first_overlap(shift, ZoneInfo(workplace.timezone), [(other, ZoneInfo(zone)) for other, zone in rows])
         if clash is not None:
             other, span = clash
             raise AppError(
@@ -155,15 +226,6 @@ class ShiftService(FieldService[Shift]):
                     "ends_at": span.ends_at.isoformat(),
                 },
             )
-        shift = await self.create(shift)
-        self._audit(actor, origin, "shift.create", shift, {"kind": shift.kind})
-        return shift
-
-    async def delete_shift(self, shift_id: UUID, *, actor: CurrentUser, origin: Origin) -> None:
-        """Remove a planned shift (``not_found`` (404) for one not in the tenant)."""
-        shift = await self.get_for_update(shift_id)
-        await self.delete(shift.id)
-        self._audit(actor, origin, "shift.delete", shift, {"kind": shift.kind})
 
     @staticmethod
     def _shape(data: ShiftCreate, actor: CurrentUser) -> Shift:
@@ -222,3 +284,49 @@ class ShiftService(FieldService[Shift]):
             target_id=shift.id,
             details={"user_id": str(shift.user_id), "workplace_id": str(shift.workplace_id), **details},
         )
+
+
+SHAPE_FIELDS = (
+    "user_id",
+    "workplace_id",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "weekdays",
+    "start_time",
+    "duration_minutes",
+    "from_date",
+    "until_date",
+    "note",
+)
+"""What an update may change on a shift."""
+
+
+def shift_facts(shift: Shift) -> dict[str, Any]:
+    """The changeable fields of a shift as JSON values, for the audit record's before and after."""
+    facts = {name: getattr(shift, name) for name in SHAPE_FIELDS}
+    return {
+        name: value if isinstance(value, (str, int, list)) or value is None else str(value)
+        for name, value in facts.items()
+    }
+
+
+def _merged(shift: Shift, data: ShiftUpdate) -> ShiftCreate:
+    """The shift as a creation body with the update's fields laid over it; new times replace the old shape."""
+    sent = changes(data)
+    retimed = bool({"starts_at", "ends_at", "recurrence"} & sent.keys())
+    body: dict[str, Any] = {"user_id": shift.user_id, "workplace_id": shift.workplace_id, "note": shift.note}
+    if not retimed and shift.kind == "one_off":
+        body |= {"starts_at": shift.starts_at, "ends_at": shift.ends_at}
+    elif not retimed:
+        assert shift.start_time is not None
+        assert shift.duration_minutes is not None
+        assert shift.from_date is not None
+        body["recurrence"] = Recurrence(
+            weekdays=cast("list[Weekday]", list(shift.weekdays)),
+            start_time=shift.start_time.strftime("%H:%M"),
+            duration_minutes=shift.duration_minutes,
+            from_date=shift.from_date,
+            until_date=shift.until_date,
+        )
+    return ShiftCreate(**(body | sent))

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from api.chat.schemas_files import AttachmentResponse
 from api.schemas import RequestBody, ResponseBody
 from persistence.models import Task, TaskChecklistItem, TaskComment, TaskTimeEntry
 
@@ -189,3 +190,18 @@ def time_entry_response(entry: TaskTimeEntry) -> TimeEntryResponse:
         note=entry.note,
         seconds=seconds,
     )
+
+
+class TaskFileAdd(RequestBody):
+    """One of one's own uploads (``POST /api/v1/files``) not yet shared in chat or on a task or incident."""
+
+    file_id: UUID
+
+
+class TaskFileResponse(ResponseBody):
+    """A file on a task, with who added it."""
+
+    task_id: UUID
+    added_at: datetime
+    file: AttachmentResponse
+    added_by: UUID | None = None

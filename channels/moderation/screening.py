@@ -1,32 +1,32 @@
 """The send path's moderation: refuse muted authors, run the tenant's rules, and after the message is
-stored, hold it or open its case. Costs one indexed read (the rules' version) and one for mutes per
-send when nothing fires; the rules themselves run in memory."""
+stored, hold it or open its case. The mutes and the rules' version are read with the conversation's
+lock (no round trip of their own) once per batch of sends; the rules themselves run in memory."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import msgspec
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import any_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.errors import ChatError
 from channels.moderation.cases import ModerationContext, direct_auditor, gather_case
-from channels.moderation.rules import RULES, Hit, Sample, mask
+from channels.moderation.rules import RULES, RULES_VERSION, CompiledRules, Hit, Sample, mask
 from channels.text import find_links, parse_mentions
 from persistence.models import Attachment, Message, MessageModeration, ModerationMute, ModerationRule, User
 from persistence.tenancy import bind_tenant
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
+    from sqlalchemy import BindParameter, ColumnElement, ScalarSelect
     from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.orm import InstrumentedAttribute
 
     from channels.effects import Effects
-    from persistence.models import Conversation
 
 log = logging.getLogger("fieldhub.chat.moderation")
 REPEAT_WINDOW = timedelta(minutes=10)
@@ -45,85 +45,135 @@ class Screening(msgspec.Struct, kw_only=True):
     fired_rule_ids: list[UUID] = msgspec.field(default_factory=list)
 
 
-async def refuse_if_muted(session: AsyncSession, *, user_id: UUID, conversation_id: UUID) -> None:
-    """Raises ``ChatError('muted')`` while a mute of this user covers this conversation (or the tenant)."""
-    until = await session.scalar(
-        select(func.max(ModerationMute.expires_at)).where(
-            ModerationMute.user_id == user_id,
+def screening_columns(
+    authors: BindParameter[Any], conversation_id: ColumnElement[UUID] | InstrumentedAttribute[UUID]
+) -> list[ScalarSelect[Any]]:
+    """Two columns to read with the conversation (one round trip for all): the active mutes of
+    ``authors`` there or tenant-wide, as JSON ``[[user_id, expires_at], ...]``, and the tenant's
+    rules version. :meth:`Screener.load` takes them."""
+    mutes = (
+        select(func.json_agg(func.json_build_array(ModerationMute.user_id, ModerationMute.expires_at)))
+        .where(
+            ModerationMute.user_id == any_(authors),
             ModerationMute.lifted_at.is_(None),
             ModerationMute.expires_at > func.now(),
             or_(ModerationMute.conversation_id.is_(None), ModerationMute.conversation_id == conversation_id),
         )
+        .scalar_subquery()
     )
-    if until is not None:
-        raise ChatError("muted", f"A moderator muted you here until {until.isoformat(timespec='minutes')}.")
+    return [mutes, RULES_VERSION]
 
 
-async def screen(
-    session: AsyncSession,
-    *,
-    tenant_id: UUID,
-    author_id: UUID,
-    conversation: Conversation,
-    body: str,
-    attachment_ids: list[UUID],
-) -> Screening:
-    """Check a message before it is stored.
+class Screener:
+    """The send path's checks for the sends of a batch in one conversation: the authors' mutes and
+    the tenant's rules are read once for all of them (two indexed reads), then each message is
+    screened in memory unless a rule needs its history.
 
-    Raises:
-        ChatError: ``muted`` for a muted author; ``blocked_by_rule`` when a blocking rule fires
-            (the message is not stored and the sender is told which rule).
+    Build it with :meth:`load`.
     """
-    await refuse_if_muted(session, user_id=author_id, conversation_id=conversation.id)
-    rules = await RULES.rules_for(session, tenant_id)
-    if rules.empty:
-        return Screening(body=body)
-    mentions = parse_mentions(body)
-    sample = Sample(
-        body=body,
-        links=find_links(body),
-        mention_count=len(mentions.users) + int(mentions.here) + int(mentions.channel),
-    )
-    if rules.needs_attachment_types and attachment_ids:
-        sample.attachment_types = list(
-            await session.scalars(select(Attachment.content_type).where(Attachment.id.in_(attachment_ids)))
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        muted_until: dict[UUID, datetime],
+        rules: CompiledRules,
+    ) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+        self._conversation_id = conversation_id
+        self._muted_until = muted_until
+        self._rules = rules
+
+    @classmethod
+    async def load(
+        cls,
+        session: AsyncSession,
+        *,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        mutes: list[tuple[str, str]] | None,
+        rules_version: int | None,
+    ) -> Screener:
+        """A screener from what :func:`screening_columns` read (with the conversation's lock): the
+        authors' active mutes and the rules' version; the rules are read only when they changed."""
+        muted_until: dict[UUID, datetime] = {}
+        for user_id, expires_at in mutes or ():
+            until = datetime.fromisoformat(expires_at)
+            muted_until[UUID(user_id)] = max(until, muted_until.get(UUID(user_id), until))
+        return cls(
+            session,
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            muted_until=muted_until,
+            rules=await RULES.rules_for(session, tenant_id, version=rules_version or 0),
         )
-    if rules.needs_account_age and sample.links:
-        created = await session.scalar(select(User.created_at).where(User.id == author_id))
-        if created is not None:
-            sample.account_age_hours = (datetime.now(UTC) - created).total_seconds() / 3600
-    if rules.needs_history:
-        now = datetime.now(UTC)
-        sample.same_text_conversations = int(
-            await session.scalar(
-                select(func.count(func.distinct(Message.conversation_id))).where(
-                    Message.author_id == author_id,
-                    Message.body == body,
-                    Message.conversation_id != conversation.id,
-                    Message.created_at > now - REPEAT_WINDOW,
+
+    async def screen(self, *, author_id: UUID, body: str, attachment_ids: list[UUID]) -> Screening:
+        """Check one message before it is stored.
+
+        Raises:
+            ChatError: ``muted`` for a muted author; ``blocked_by_rule`` when a blocking rule fires
+                (the message is not stored and the sender is told which rule).
+        """
+        until = self._muted_until.get(author_id)
+        if until is not None:
+            raise ChatError("muted", f"A moderator muted you here until {until.isoformat(timespec='minutes')}.")
+        rules = self._rules
+        if rules.empty:
+            return Screening(body=body)
+        hits = rules.evaluate(await self._sample(author_id, body, attachment_ids))
+        if not hits:
+            return Screening(body=body)
+        blocking = [h for h in hits if h.action == "block"]
+        if blocking:
+            count_blocked(self._session, self._tenant_id, [h.rule_id for h in hits])
+            raise ChatError("blocked_by_rule", f"Your message was not sent: it breaks the rule {blocking[0].name!r}.")
+        return Screening(
+            body=mask(body, hits),
+            hold=any(h.action == "hold" for h in hits),
+            review_rule_ids=[h.rule_id for h in hits if h.action in ("flag", "hold")],
+            fired_rule_ids=[h.rule_id for h in hits],
+        )
+
+    async def _sample(self, author_id: UUID, body: str, attachment_ids: list[UUID]) -> Sample:
+        session, rules = self._session, self._rules
+        mentions = parse_mentions(body)
+        sample = Sample(
+            body=body,
+            links=find_links(body),
+            mention_count=len(mentions.users) + int(mentions.here) + int(mentions.channel),
+        )
+        if rules.needs_attachment_types and attachment_ids:
+            sample.attachment_types = list(
+                await session.scalars(select(Attachment.content_type).where(Attachment.id.in_(attachment_ids)))
+            )
+        if rules.needs_account_age and sample.links:
+            created = await session.scalar(select(User.created_at).where(User.id == author_id))
+            if created is not None:
+                sample.account_age_hours = (datetime.now(UTC) - created).total_seconds() / 3600
+        if rules.needs_history:
+            now = datetime.now(UTC)
+            sample.same_text_conversations = int(
+                await session.scalar(
+                    select(func.count(func.distinct(Message.conversation_id))).where(
+                        Message.author_id == author_id,
+                        Message.body == body,
+                        Message.conversation_id != self._conversation_id,
+                        Message.created_at > now - REPEAT_WINDOW,
+                    )
                 )
+                or 0
             )
-            or 0
-        )
-        sample.recent_messages = int(
-            await session.scalar(
-                select(func.count()).where(Message.author_id == author_id, Message.created_at > now - BURST_WINDOW)
+            sample.recent_messages = int(
+                await session.scalar(
+                    select(func.count()).where(Message.author_id == author_id, Message.created_at > now - BURST_WINDOW)
+                )
+                or 0
             )
-            or 0
-        )
-    hits = rules.evaluate(sample)
-    if not hits:
-        return Screening(body=body)
-    blocking = [h for h in hits if h.action == "block"]
-    if blocking:
-        count_blocked(session, tenant_id, [h.rule_id for h in hits])
-        raise ChatError("blocked_by_rule", f"Your message was not sent: it breaks the rule {blocking[0].name!r}.")
-    return Screening(
-        body=mask(body, hits),
-        hold=any(h.action == "hold" for h in hits),
-        review_rule_ids=[h.rule_id for h in hits if h.action in ("flag", "hold")],
-        fired_rule_ids=[h.rule_id for h in hits],
-    )
+        return sample
 
 
 def count_blocked(session: AsyncSession, tenant_id: UUID, rule_ids: list[UUID]) -> None:

@@ -9,7 +9,7 @@ from persistence.models.approvals import (
     ApprovalWorkflow,
 )
 from persistence.models.assets import Asset, AssetConditionEntry
-from persistence.models.attendance import AttendanceBreak, OvertimeRecord, Shift, WorkPolicy
+from persistence.models.attendance import AttendanceBreak, AttendanceChange, OvertimeRecord, Shift, WorkPolicy
 from persistence.models.chat import (
     Attachment,
     Conversation,
@@ -24,6 +24,7 @@ from persistence.models.chat_retention import ChatRetentionPolicy
 from persistence.models.fieldops import (
     AttendanceRecord,
     Task,
+    TaskAttachment,
     TaskChecklistItem,
     TaskComment,
     TaskDependency,
@@ -32,6 +33,7 @@ from persistence.models.fieldops import (
     Workplace,
     WorkplaceAssignment,
 )
+from persistence.models.holidays import PublicHoliday
 from persistence.models.identity import (
     AuditEvent,
     AuthChallenge,
@@ -87,6 +89,7 @@ __all__ = [
     "AssetConditionEntry",
     "Attachment",
     "AttendanceBreak",
+    "AttendanceChange",
     "AttendanceDaily",
     "AttendanceRecord",
     "AuditChain",
@@ -135,6 +138,7 @@ __all__ = [
     "PasswordReset",
     "PrivacyExport",
     "PrivacySettings",
+    "PublicHoliday",
     "PushSubscription",
     "Reaction",
     "ReportRun",
@@ -142,6 +146,7 @@ __all__ = [
     "Role",
     "Shift",
     "Task",
+    "TaskAttachment",
     "TaskChecklistItem",
     "TaskComment",
     "TaskDependency",

@@ -13,7 +13,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ARRAY, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from persistence.base import AuditedModel, TenantScoped
+from persistence.base import AuditedModel, Model, TenantScoped
 
 
 class Shift(TenantScoped, AuditedModel):
@@ -46,6 +46,10 @@ class Shift(TenantScoped, AuditedModel):
     """The last local date an occurrence may start on; open-ended when null."""
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """Set when the shift is called off: it keeps its row (and history) but has no occurrences any more."""
+    cancelled_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
 
 
 class AttendanceBreak(TenantScoped, AuditedModel):
@@ -107,3 +111,17 @@ class OvertimeRecord(TenantScoped, AuditedModel):
     decided_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AttendanceChange(TenantScoped, Model):
+    """A clock-in instant whose local day's attendance summary must be rebuilt.
+
+    Written by triggers on ``attendance_record`` and ``attendance_break`` (the old and the new instant of
+    every insert, update and delete), consumed by the summary refresh; so a corrected or deleted stay is
+    neither counted twice nor lost, and a row committed while a refresh ran waits for the next one.
+    """
+
+    __tablename__ = "attendance_change"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    clock_in_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

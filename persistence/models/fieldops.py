@@ -228,3 +228,14 @@ class TaskTimeEntry(TenantScoped, AuditedModel):
     ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class TaskAttachment(TenantScoped, AuditedModel):
+    """A file on a task, kept in the chat's attachment storage; a file belongs to one task at most."""
+
+    __tablename__ = "task_attachment"
+    __table_args__ = (UniqueConstraint("attachment_id", name="uq_task_attachment_attachment"),)
+
+    task_id: Mapped[UUID] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    attachment_id: Mapped[UUID] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    added_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))

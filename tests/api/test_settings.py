@@ -38,6 +38,8 @@ def test_unset_variables_take_their_defaults() -> None:
         ("FIELDHUB_LOG_LEVEL", "LOUD", "'DEBUG'"),
         ("FIELDHUB_REDIS_URL", "http://cache:6379", "redis://"),
         ("FIELDHUB_DATABASE_URL", "mysql://db/x", "postgresql://"),
+        ("FIELDHUB_DATABASE_REPLICA_URL", "redis://replica", "postgresql://"),
+        ("FIELDHUB_REPLICA_MAX_LAG_MS", "0", "positive integer"),
     ],
 )
 def test_a_wrong_value_names_the_variable_and_what_it_expected(variable: str, value: str, expected: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from uuid import UUID
 
@@ -18,8 +19,15 @@ from tests.channels.chat import as_user, channel
 from tests.kit import TenantKit
 
 
-async def _send(runtime: Runtime, tenant: TenantKit, role: str, conversation_id: UUID, body: str) -> MessageView:
-    notifier = MentionNotifier(redis=runtime.redis, hub=None)
+async def _send(
+    runtime: Runtime,
+    tenant: TenantKit,
+    role: str,
+    conversation_id: UUID,
+    body: str,
+    redis: aioredis.Redis | None = None,
+) -> MessageView:
+    notifier = MentionNotifier(redis=redis or runtime.redis, hub=None)
 
     async def send(conversations: Conversations) -> MessageView:
         message, _ = await Messages(conversations=conversations, notifier=notifier).send(
@@ -57,6 +65,19 @@ async def test_a_reading_position_that_expired_no_longer_suppresses(
     conversation_id = await channel(runtime, tenant, members=("staff", "supervisor"))
     await redis_client.zadd(viewing_key(tenant.id, conversation_id), {str(tenant.users["staff"]): time.time() - 1})
     await _send(runtime, tenant, "supervisor", conversation_id, f"<@{tenant.users['staff']}> hello?")
+    assert await _notified(runtime, tenant) == [(tenant.users["staff"], "mention")]
+
+
+async def test_a_mention_still_notifies_while_redis_is_unreachable(runtime: Runtime, tenant: TenantKit) -> None:
+    conversation_id = await channel(runtime, tenant, members=("staff", "supervisor"))
+    with socket.socket() as probe:  # a port nothing listens on: Redis restarting, or failing over
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    unreachable = aioredis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        await _send(runtime, tenant, "supervisor", conversation_id, f"<@{tenant.users['staff']}> restock", unreachable)
+    finally:
+        await unreachable.aclose()
     assert await _notified(runtime, tenant) == [(tenant.users["staff"], "mention")]
 
 

@@ -1,10 +1,10 @@
-"""An SMTP server (aiosmtpd) that answers each RCPT from a script: refuse with 4xx or 5xx, or accept."""
+"""An SMTP server (aiosmtpd) that answers each RCPT from a script: refuse with 4xx or 5xx, or accept (and tell)."""
 
 from __future__ import annotations
 
 import email
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
 from typing import Any
@@ -19,6 +19,8 @@ class ScriptedMailbox:
         self.replies = list(replies)
         self.rcpt_attempts = 0
         self.messages: list[Message] = []
+        self.on_message: Callable[[Message], None] | None = None
+        """Called with each message accepted, before the 250 is answered (a test kills its sender here)."""
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         self.rcpt_attempts += 1
@@ -29,6 +31,8 @@ class ScriptedMailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))
+        if self.on_message is not None:
+            self.on_message(self.messages[-1])
         return "250 OK"
 
 

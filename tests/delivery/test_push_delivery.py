@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from sqlalchemy import select, text
 
 from api.runtime import Runtime
-from bench.push_service import FakeBrowser, PushService, running_push_service
-from delivery.subscriptions import save_subscription
+from bench.push_service import FakeBrowser, running_push_service
 from persistence.models import PushSubscription
-from tests.delivery.arrange import delivery, send
+from tests.delivery.arrange import send, status_is, subscribe
 from tests.delivery.conftest import WorkerFactory
 from tests.delivery.smtp_scripts import scripted_smtp
 from tests.kit import TenantKit, eventually
-
-
-async def _subscribe(runtime: Runtime, tenant: TenantKit, service: PushService, endpoint: str) -> None:
-    async with runtime.db.transaction(tenant_id=tenant.id) as session:
-        await save_subscription(
-            session,
-            tenant_id=tenant.id,
-            user_id=tenant.users["staff"],
-            info=service.browser.subscription(endpoint),
-            allow_insecure=True,  # the stand-in speaks plain http on loopback
-        )
-
-
-def _push_status(runtime: Runtime, tenant: TenantKit, notification_id: UUID, wanted: str):  # type: ignore[no-untyped-def]
-    async def check() -> object:
-        row = await delivery(runtime, tenant.id, notification_id, "push")
-        return row if row.status == wanted else None
-
-    return check
 
 
 async def test_a_push_is_signed_encrypted_and_carries_ttl_urgency_and_topic(
     runtime: Runtime, tenant: TenantKit, notification_worker: WorkerFactory
 ) -> None:
     async with running_push_service(FakeBrowser()) as service:
-        await _subscribe(runtime, tenant, service, service.endpoint("phone"))
+        await subscribe(runtime, tenant, service, service.endpoint("phone"))
         with scripted_smtp([]) as (_, port):
             async with notification_worker(smtp_port=port):
                 notification_id = await send(runtime, tenant.id, tenant.users["staff"])
-                await eventually(_push_status(runtime, tenant, notification_id, "sent"))
+                await eventually(status_is(runtime, tenant.id, notification_id, "push", "sent"))
     [push] = service.received
     assert push["payload"]["id"] == str(notification_id)
     assert push["payload"]["title"] == "Wet floor in aisle 4"
@@ -54,11 +32,11 @@ async def test_a_410_deletes_the_subscription(
     runtime: Runtime, tenant: TenantKit, notification_worker: WorkerFactory
 ) -> None:
     async with running_push_service(FakeBrowser()) as service:
-        await _subscribe(runtime, tenant, service, service.endpoint("gone", (410, {})))
+        await subscribe(runtime, tenant, service, service.endpoint("gone", (410, {})))
         with scripted_smtp([]) as (_, port):
             async with notification_worker(smtp_port=port):
                 notification_id = await send(runtime, tenant.id, tenant.users["staff"])
-                await eventually(_push_status(runtime, tenant, notification_id, "skipped"))
+                await eventually(status_is(runtime, tenant.id, notification_id, "push", "skipped"))
     async with runtime.db.transaction(tenant_id=tenant.id) as session:
         assert await session.scalar(select(PushSubscription.id)) is None
 
@@ -67,11 +45,11 @@ async def test_a_429_is_retried_after_its_retry_after(
     runtime: Runtime, tenant: TenantKit, notification_worker: WorkerFactory
 ) -> None:
     async with running_push_service(FakeBrowser()) as service:
-        await _subscribe(runtime, tenant, service, service.endpoint("busy", (429, {"Retry-After": "1"})))
+        await subscribe(runtime, tenant, service, service.endpoint("busy", (429, {"Retry-After": "1"})))
         with scripted_smtp([]) as (_, port):
             async with notification_worker(smtp_port=port):
                 notification_id = await send(runtime, tenant.id, tenant.users["staff"])
-                row = await eventually(_push_status(runtime, tenant, notification_id, "sent"))
+                row = await eventually(status_is(runtime, tenant.id, notification_id, "push", "sent"))
     assert service.hits["busy"] == 2
     assert [e["status"] for e in row.log if "subscription" in e] == ["failed", "sent"]
 
@@ -80,11 +58,11 @@ async def test_a_500_fails_the_attempt_and_keeps_the_job_for_a_retry(
     runtime: Runtime, tenant: TenantKit, notification_worker: WorkerFactory
 ) -> None:
     async with running_push_service(FakeBrowser()) as service:
-        await _subscribe(runtime, tenant, service, service.endpoint("broken", (500, {})))
+        await subscribe(runtime, tenant, service, service.endpoint("broken", (500, {})))
         with scripted_smtp([]) as (_, port):
             async with notification_worker(smtp_port=port):
                 notification_id = await send(runtime, tenant.id, tenant.users["staff"])
-                await eventually(_push_status(runtime, tenant, notification_id, "failed"))
+                await eventually(status_is(runtime, tenant.id, notification_id, "push", "failed"))
                 async with runtime.db.transaction(tenant_id=tenant.id) as session:
                     job = (
                         await session.execute(

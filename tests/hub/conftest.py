@@ -39,10 +39,19 @@ def free_port(below: int = 65536) -> int:
 class Node:
     """One test node process (``node_app.py``) on its own port."""
 
-    def __init__(self, *, redis_url: str, config: dict[str, Any] | None = None, broker: str = "redis") -> None:
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        config: dict[str, Any] | None = None,
+        broker: str = "redis",
+        broker_url: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.redis_url = redis_url
         args = [sys.executable, str(NODE_APP), "--port", str(self.port), "--redis", redis_url, "--broker", broker]
+        if broker_url:
+            args += ["--broker-redis", broker_url]
         if config:
             args += ["--config", json.dumps(config)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -192,8 +201,10 @@ def spawn_node() -> Iterator[Callable[..., Node]]:
     """``spawn_node(redis_url)`` -> a ready node of this test alone, killed at its end."""
     spawned: list[Node] = []
 
-    def spawn(redis_url: str, config: dict[str, Any] | None = None, broker: str = "redis") -> Node:
-        node = Node(redis_url=redis_url, config=config, broker=broker)
+    def spawn(
+        redis_url: str, config: dict[str, Any] | None = None, broker: str = "redis", broker_url: str | None = None
+    ) -> Node:
+        node = Node(redis_url=redis_url, config=config, broker=broker, broker_url=broker_url)
         spawned.append(node)
         node.wait_ready()
         return node

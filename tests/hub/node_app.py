@@ -36,6 +36,7 @@ from hub import (
 )
 from hub.config import BrokerKind
 from hub.draining import DrainingServer
+from hub.outbox import Backlog
 from hub.topics import TopicError, local_part, namespace_of
 
 TEST_CONFIG = HubConfig(
@@ -125,8 +126,10 @@ class SessionClose(msgspec.Struct):
     session_id: str
 
 
-def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: BrokerKind = "redis") -> Litestar:
-    """The test node's app."""
+def create_app(
+    redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: BrokerKind = "redis", broker_url: str | None = None
+) -> Litestar:
+    """The test node's app; ``broker_url`` puts the broker on another Redis than the store's."""
     store: Any
     broker: Broker
     if broker_kind == "redis-cluster":
@@ -134,7 +137,7 @@ def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: Bro
         broker = ShardedRedisBroker(url=redis_url)
     else:
         store = aioredis.Redis.from_url(redis_url)
-        broker = MemoryBroker() if broker_kind == "memory" else RedisBroker(url=redis_url)
+        broker = MemoryBroker() if broker_kind == "memory" else RedisBroker(url=broker_url or redis_url)
     hub = Hub(config=config, broker=broker, redis=store, authenticator=authenticate)
 
     async def subscriptions(principal: Principal) -> list[str]:
@@ -202,6 +205,17 @@ def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: Bro
     async def close_session(data: SessionClose) -> None:
         await hub.close_session(data.session_id)
 
+    closed_sessions: list[str] = []
+    hub.register_session_listener(closed_sessions.append)
+
+    @get("/test/closed_sessions")
+    async def sessions_closed() -> list[str]:
+        return closed_sessions
+
+    @get("/test/backlog")
+    async def backlog() -> Backlog:
+        return hub.publisher.backlog
+
     @get("/test/presence")
     async def presence(namespace: str, user_id: str) -> dict[str, Any]:
         return {
@@ -230,8 +244,10 @@ def create_app(redis_url: str, config: HubConfig = TEST_CONFIG, broker_kind: Bro
             add_topic,
             remove_topic,
             close_session,
+            sessions_closed,
             presence,
             online,
+            backlog,
         ],
         lifespan=[close_store, hub],
         state=State({"hub": hub}),
@@ -244,11 +260,12 @@ def main() -> None:
     parser.add_argument("--redis", required=True)
     parser.add_argument("--config", default=None, help="JSON overrides of the test HubConfig")
     parser.add_argument("--broker", default="redis", choices=["memory", "redis", "redis-cluster"])
+    parser.add_argument("--broker-redis", default=None, help="the broker's Redis, when not the store's")
     args = parser.parse_args()
     config = TEST_CONFIG
     if args.config:
         config = msgspec.convert({**msgspec.to_builtins(TEST_CONFIG), **msgspec.json.decode(args.config)}, HubConfig)
-    app = create_app(args.redis, config, args.broker)
+    app = create_app(args.redis, config, args.broker, args.broker_redis)
     server_config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -8,6 +8,8 @@ import time
 import pytest
 import websockets
 
+from tests.kit import eventually
+
 
 async def _refusal_status(url: str, **options) -> int:
     with pytest.raises(websockets.InvalidStatus) as refused:
@@ -65,6 +67,17 @@ async def test_revoked_session_closes_its_sockets_on_every_node(connect, http, n
     assert await on_b.closed() == 4001
     await other_session.send({"type": "ping", "ref": "kept"})
     await other_session.expect(lambda f: f["type"] == "pong")
+
+
+async def test_a_session_closed_on_one_node_reaches_the_session_listeners_of_every_node(http, node_a, node_b, ns):
+    response = await http.post(f"{node_a.http}/test/close_session", json={"session_id": f"s-gone-{ns}"})
+    assert response.status_code == 201
+
+    async def heard_on_b() -> bool | None:
+        return f"s-gone-{ns}" in (await http.get(f"{node_b.http}/test/closed_sessions")).json() or None
+
+    await eventually(heard_on_b, timeout=5)
+    assert f"s-gone-{ns}" in (await http.get(f"{node_a.http}/test/closed_sessions")).json()
 
 
 async def test_socket_beyond_the_per_user_cap_is_closed_with_4029(connect, node_a, node_b, ns):

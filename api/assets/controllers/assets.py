@@ -25,8 +25,7 @@ from api.assets.schemas import (
 )
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.chat.controllers.attachments import SAFE_HEADERS
-from api.chat.uploads import content_disposition
+from api.chat.uploads import SAFE_HEADERS, content_disposition
 from api.deps import CallerDep, Limit, Offset, OriginDep, RuntimeDep, Search
 from api.schemas import Page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,23 +11,18 @@ from litestar.response import Stream
 
 from api.auth.principal import CurrentUser
 from api.chat.schemas_files import AttachmentResponse, attachment_response
-from api.chat.uploads import ENVELOPE_BYTES, FileStorageDep, MultipartFile, file_error_response, file_storage
-from api.chat.uploads import content_disposition as disposition
+from api.chat.uploads import (
+    ENVELOPE_BYTES,
+    FileStorageDep,
+    MultipartFile,
+    file_download,
+    file_error_response,
+    file_storage,
+)
 from api.deps import CallerDep, DbSession, RuntimeDep
 from channels.attachments import FileError, delete_upload, readable_attachment, upload_file
-from channels.storage import FileMissingError
-
-log = logging.getLogger("fieldhub.api.files")
 
 FileId = Annotated[UUID, Parameter(description="The file's id.")]
-
-# A downloaded file is data, never a page: no type guessing, no scripts, no plugins, no framing.
-SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-cache",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
 
 
 class FileController(Controller):
@@ -97,22 +91,7 @@ class FileController(Controller):
     ) -> Stream:
         """The file's bytes with its sniffed ``Content-Type``; images inline, everything else as a download."""
         attachment = await readable_attachment(db_session, attachment_id=file_id, user_id=current_user.id)
-        try:
-            content = await file_storage.open(attachment.storage_key)
-        except FileMissingError:
-            log.warning("a file's bytes are missing from storage", extra={"attachment_id": str(attachment.id)})
-            raise FileError("not_found", "No such file.") from None
-        inline = attachment.content_type.startswith("image/")
-        return Stream(
-            content,
-            media_type=attachment.content_type,
-            headers={
-                **SAFE_HEADERS,
-                "Content-Disposition": disposition(attachment.filename, inline=inline),
-                "Content-Length": str(attachment.size),
-                "ETag": f'"{attachment.sha256}"',
-            },
-        )
+        return await file_download(file_storage, attachment)
 
     @delete("/{file_id:uuid}", operation_id="DeleteFile", status_code=204)
     async def delete_file(

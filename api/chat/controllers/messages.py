@@ -11,7 +11,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.chat.deps import ConversationsDep, NotifierDep, commit_and_publish, dependencies
+from api.chat.deps import ConversationsDep, SendsDep, commit_and_publish, dependencies
 from api.chat.schemas import (
     EditHistoryEntry,
     EditMessage,
@@ -25,11 +25,13 @@ from api.deps import CallerDep, OptionalId, RuntimeDep
 from api.moderation.deps import ModerationDep
 from api.moderation.deps import commit_and_publish as publish_moderation
 from api.moderation.deps import dependencies as moderation_dependencies
+from channels.batch import SendRequest
 from channels.errors import ChatError
 from channels.history import History
-from channels.messages import Messages, reaction_counts
+from channels.messages import Messages
 from channels.moderation.actions import Enforcement
 from channels.moderation.visibility import as_seen_by, states_of
+from channels.reactions import reaction_counts
 from channels.views import MessageView
 from persistence.models import Message
 
@@ -51,14 +53,15 @@ class HistoryController(Controller):
     async def page(
         self,
         conversation_id: ConversationId,
-        conversations: ConversationsDep,
+        read_conversations: ConversationsDep,
         before: Seq = None,
         after: Seq = None,
         around: Seq = None,
         limit: Limit = 50,
     ) -> Page:
-        """Top-level messages by ``seq``: the latest, or ``before``/``after``/``around`` a seq."""
-        return await History(conversations=conversations).page(
+        """Top-level messages by ``seq``: the latest, or ``before``/``after``/``around`` a seq (from the
+        read replica while it is fresh)."""
+        return await History(conversations=read_conversations).page(
             conversation_id, before=before, after=after, around=around, limit=limit
         )
 
@@ -67,21 +70,23 @@ class HistoryController(Controller):
         self,
         conversation_id: ConversationId,
         data: JSONBody[PostMessage],
-        conversations: ConversationsDep,
-        notifier: NotifierDep,
-        runtime: RuntimeDep,
+        current_user: CallerDep,
+        sends: SendsDep,
     ) -> Response[PostedMessage]:
         """Post a message (integrations; people send over the WebSocket). A retried ``client_id``
-        returns the original with 200 and sends nothing again."""
-        message, created = await Messages(conversations=conversations, notifier=notifier).send(
-            conversation_id,
+        returns the original with 200 and sends nothing again. Stored by the same group-commit
+        writer as WebSocket sends, so it answers after the commit."""
+        request = SendRequest(
+            author_id=current_user.id,
             body=data.body,
             client_id=data.client_id,
             thread_root_id=data.thread_root_id,
-            attachment_ids=data.attachment_ids,
+            attachment_ids=tuple(data.attachment_ids),
         )
-        await commit_and_publish(runtime, conversations)
-        return Response(PostedMessage(message=message, duplicate=not created), status_code=201 if created else 200)
+        sent = await sends.send(current_user.tenant_id, conversation_id, request)
+        return Response(
+            PostedMessage(message=sent.message, duplicate=not sent.created), status_code=201 if sent.created else 200
+        )
 
 
 class MessageController(Controller):
@@ -128,9 +133,9 @@ class MessageController(Controller):
 
     @get("/{message_id:uuid}/thread", operation_id="GetThread")
     async def thread(
-        self, message_id: MessageId, conversations: ConversationsDep, after: Seq = None, limit: Limit = 50
+        self, message_id: MessageId, read_conversations: ConversationsDep, after: Seq = None, limit: Limit = 50
     ) -> ThreadPage:
-        root, replies = await History(conversations=conversations).thread(message_id, after=after, limit=limit)
+        root, replies = await History(conversations=read_conversations).thread(message_id, after=after, limit=limit)
         return ThreadPage(root=root, replies=replies)
 
     @get("/{message_id:uuid}", operation_id="GetMessage")
@@ -198,7 +203,7 @@ class SearchController(Controller):
     @get("/messages", operation_id="SearchMessages")
     async def search(
         self,
-        conversations: ConversationsDep,
+        read_conversations: ConversationsDep,
         q: Annotated[str, QueryParameter(min_length=1, max_length=200, description='Words, "phrases", -exclusions.')],
         conversation_id: OptionalId = None,
         author_id: OptionalId = None,
@@ -206,8 +211,9 @@ class SearchController(Controller):
         until: When = None,
         limit: Limit = 20,
     ) -> SearchResults:
-        """Messages the caller may read that match ``q``, newest first, with highlighted snippets."""
-        hits = await History(conversations=conversations).search(
+        """Messages the caller may read that match ``q``, newest first, with highlighted snippets (from
+        the read replica while it is fresh)."""
+        hits = await History(conversations=read_conversations).search(
             q, conversation_id=conversation_id, author_id=author_id, since=since, until=until, limit=limit
         )
         return SearchResults(hits=hits)

@@ -12,10 +12,8 @@ from litestar.response import Stream
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.chat.controllers.attachments import SAFE_HEADERS
-from api.chat.uploads import FileStorageDep, content_disposition, file_storage
+from api.chat.uploads import FileStorageDep, file_download, file_storage
 from api.deps import CallerDep, Limit, Offset, OriginDep
-from api.errors import AppError
 from api.incidents import deps
 from api.incidents.deps import IncidentId, IncidentsDep
 from api.incidents.schemas import (
@@ -28,7 +26,6 @@ from api.incidents.schemas import (
     incident_response,
 )
 from api.schemas import Page
-from channels.storage import FileMissingError
 
 StatusFilter = Annotated[IncidentStatus | None, QueryParameter(description="Only incidents in this status.")]
 SeverityFilter = Annotated[Severity | None, QueryParameter(description="Only incidents of this severity.")]
@@ -120,17 +117,4 @@ class IncidentController(Controller):
     ) -> Stream:
         """A photo of the incident, inline (``404 not_found`` for a file that is not one of its photos)."""
         attachment = await incidents.photo(incident_id, photo_id)
-        try:
-            content = await file_storage.open(attachment.storage_key)
-        except FileMissingError:
-            raise AppError("not_found", "No such file.", status_code=404) from None
-        return Stream(
-            content,
-            media_type=attachment.content_type,
-            headers={
-                **SAFE_HEADERS,
-                "Content-Disposition": content_disposition(attachment.filename, inline=True),
-                "Content-Length": str(attachment.size),
-                "ETag": f'"{attachment.sha256}"',
-            },
-        )
+        return await file_download(file_storage, attachment, inline=True)

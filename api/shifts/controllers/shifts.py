@@ -1,4 +1,4 @@
-"""Shifts: plan, list, read and remove them, and list their occurrences in a time range."""
+"""Shifts: plan, list, read, change, cancel and remove them, and list their occurrences in a time range."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from api.auth.guards import requires
@@ -16,7 +16,14 @@ from api.deps import CallerDep, Limit, Offset, OriginDep
 from api.schemas import Page
 from api.shifts import deps
 from api.shifts.deps import ShiftId, ShiftsDep
-from api.shifts.schemas import OccurrenceResponse, ShiftCreate, ShiftResponse, shift_response
+from api.shifts.schemas import (
+    OccurrenceResponse,
+    ShiftCancel,
+    ShiftCreate,
+    ShiftResponse,
+    ShiftUpdate,
+    shift_response,
+)
 from api.shifts.services import check_range, occurrences_between
 
 UserFilter = Annotated[UUID | None, QueryParameter(description="Only this person's shifts.")]
@@ -34,11 +41,16 @@ class ShiftController(Controller):
         shifts: ShiftsDep,
         user_id: UserFilter = None,
         workplace_id: WorkplaceFilter = None,
+        cancelled: Annotated[
+            bool | None, QueryParameter(description="Only cancelled shifts (true), or only live ones (false).")
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ShiftResponse]:
         """Shift definitions, newest first."""
-        rows, total = await shifts.page(limit=limit, offset=offset, user_id=user_id, workplace_id=workplace_id)
+        rows, total = await shifts.page(
+            limit=limit, offset=offset, user_id=user_id, workplace_id=workplace_id, cancelled=cancelled
+        )
         zones = await shifts.timezones(rows)
         items = [shift_response(s, zones[s.workplace_id]) for s in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
@@ -90,9 +102,48 @@ class ShiftController(Controller):
         zones = await shifts.timezones([shift])
         return shift_response(shift, zones[shift.workplace_id])
 
+    @patch("/{shift_id:uuid}", operation_id="UpdateShift", guards=[requires(Permission.SHIFTS_WRITE)])
+    async def update_shift(
+        self,
+        shifts: ShiftsDep,
+        shift_id: ShiftId,
+        data: JSONBody[ShiftUpdate],
+        current_user: CallerDep,
+        origin: OriginDep,
+    ) -> ShiftResponse:
+        """Move a shift to another person, workplace or time, or change its note; the people concerned are told.
+
+        New times are checked as for a new shift, in the (new) workplace's time zone for a weekly one.
+        Errors: ``404 not_found`` (shift, user or workplace), ``409 shift_cancelled``, ``422 invalid_shift``,
+        ``422 naive_datetime``, ``422 invalid_range``, ``422 user_not_assigned``, ``409 shift_overlap``.
+        """
+        shift = await shifts.update_shift(shift_id, data, actor=current_user, origin=origin)
+        zones = await shifts.timezones([shift])
+        return shift_response(shift, zones[shift.workplace_id])
+
+    @post(
+        "/{shift_id:uuid}/cancel",
+        operation_id="CancelShift",
+        status_code=200,
+        guards=[requires(Permission.SHIFTS_WRITE)],
+    )
+    async def cancel_shift(
+        self,
+        shifts: ShiftsDep,
+        shift_id: ShiftId,
+        data: JSONBody[ShiftCancel],
+        current_user: CallerDep,
+        origin: OriginDep,
+    ) -> ShiftResponse:
+        """Call a shift off with a reason: it stays listed, has no occurrences, and its person is told
+        (``404 not_found``, ``409 shift_cancelled``)."""
+        shift = await shifts.cancel_shift(shift_id, data, actor=current_user, origin=origin)
+        zones = await shifts.timezones([shift])
+        return shift_response(shift, zones[shift.workplace_id])
+
     @delete("/{shift_id:uuid}", operation_id="DeleteShift", status_code=204, guards=[requires(Permission.SHIFTS_WRITE)])
     async def delete_shift(
         self, shifts: ShiftsDep, shift_id: ShiftId, current_user: CallerDep, origin: OriginDep
     ) -> None:
-        """Remove a shift (``404 not_found``)."""
+        """Remove a shift; its person is told unless it was cancelled (``404 not_found``)."""
         await shifts.delete_shift(shift_id, actor=current_user, origin=origin)

@@ -3,6 +3,7 @@
 from api.tasks.controllers.checklist import ChecklistController
 from api.tasks.controllers.comments import CommentController
 from api.tasks.controllers.dependencies import DependencyController
+from api.tasks.controllers.files import TaskFileController
 from api.tasks.controllers.tasks import TaskController
 from api.tasks.controllers.templates import TemplateController
 from api.tasks.controllers.time import TimeController
@@ -12,6 +13,7 @@ __all__ = [
     "CommentController",
     "DependencyController",
     "TaskController",
+    "TaskFileController",
     "TemplateController",
     "TimeController",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Litestar
@@ -141,3 +142,21 @@ async def test_a_moderator_deletes_anyones_message(client: AsyncTestClient[Lites
     assert removed.status_code == 204
     page = (await client.get(f"/api/v1/conversations/{channel}/messages", headers=admin)).json()
     assert [(m["deleted"], m["body"]) for m in page["messages"]] == [(True, "")]
+
+
+async def test_concurrent_posts_are_stored_with_consecutive_seqs(
+    client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    admin = await tenant.headers(client, "admin")
+    channel = await _channel(client, admin, "busy-posts")
+    posted = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/conversations/{channel}/messages", json={"client_id": f"p{n}", "body": f"n{n}"}, headers=admin
+            )
+            for n in range(8)
+        )
+    )
+    assert [p.status_code for p in posted] == [201] * 8
+    seqs = sorted(p.json()["message"]["seq"] for p in posted)
+    assert seqs == list(range(seqs[0], seqs[0] + 8))

@@ -23,6 +23,7 @@ PREFIXES = (
     "/api/v1/shifts",
     "/api/v1/overtime",
     "/api/v1/leave",
+    "/api/v1/holidays",
 )
 W, A, T = "/api/v1/workplaces", "/api/v1/attendance", "/api/v1/tasks"
 TASK = f"{T}/{{task_id:uuid}}"
@@ -51,6 +52,12 @@ EXPECTED = {
     ("GET", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_READ),
     ("POST", "/api/v1/shifts", Permission.SHIFTS_WRITE),
     ("DELETE", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_WRITE),
+    ("PATCH", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_WRITE),
+    ("POST", "/api/v1/shifts/{shift_id:uuid}/cancel", Permission.SHIFTS_WRITE),
+    ("GET", "/api/v1/holidays", Permission.SHIFTS_READ),
+    ("POST", "/api/v1/holidays", Permission.ATTENDANCE_ADMIN),
+    ("PATCH", "/api/v1/holidays/{holiday_id:uuid}", Permission.ATTENDANCE_ADMIN),
+    ("DELETE", "/api/v1/holidays/{holiday_id:uuid}", Permission.ATTENDANCE_ADMIN),
     ("GET", "/api/v1/overtime", Permission.ATTENDANCE_READ),
     ("GET", "/api/v1/overtime/mine", Permission.ATTENDANCE_CLOCK),
     ("POST", "/api/v1/overtime/{overtime_id:uuid}/cancel", Permission.ATTENDANCE_CLOCK),
@@ -83,6 +90,10 @@ EXPECTED = {
     ("POST", f"{T}/timer/stop", Permission.TASKS_WORK),
     ("POST", f"{TASK}/time-entries", Permission.TASKS_WORK),
     ("GET", f"{TASK}/time", Permission.TASKS_READ),
+    ("GET", f"{TASK}/files", Permission.TASKS_READ),
+    ("POST", f"{TASK}/files", Permission.TASKS_WORK),
+    ("GET", f"{TASK}/files/{{file_id:uuid}}/content", Permission.TASKS_READ),
+    ("DELETE", f"{TASK}/files/{{file_id:uuid}}", Permission.TASKS_WORK),
 }
 TABLE = sorted((m, p, perm) for m, p, perm in guarded_endpoints(_APP) if p.startswith(PREFIXES))
 

@@ -44,7 +44,12 @@ async def run_job(runtime: Runtime, tenant: TenantKit, now: datetime) -> None:
 async def late_notifications(runtime: Runtime, tenant: TenantKit, user_id: UUID) -> list[Notification]:
     async with runtime.db.transaction(tenant_id=tenant.id) as session:
         rows = await session.scalars(
-            select(Notification).where(Notification.user_id == user_id, Notification.category == "shift")
+            select(Notification).where(
+                Notification.user_id == user_id,
+                Notification.category == "shift",
+                # Not the notice that the shift was planned, which is in the same category.
+                Notification.title.contains("not clocked in"),
+            )
         )
         return list(rows.all())
 

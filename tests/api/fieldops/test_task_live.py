@@ -11,8 +11,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from api.settings import Settings
-from tests.api.fieldops.fieldkit import Client
+from tests.api.fieldops.fieldkit import Client, upload
 from tests.api.fieldops.test_tasks_api import make_task
+from tests.channels.files import png
 from tests.kit import TenantKit
 from tests.nodes import AppNode, frame_where, next_frame
 
@@ -72,6 +73,20 @@ async def test_status_comment_checklist_and_time_reach_the_tasks_page(
         )
         assigned = await change_heard(ws, topic, "assigned")
         assert assigned["data"]["fields"] == ["assignee_id"]
+
+
+async def test_a_file_added_and_removed_reaches_the_tasks_page(
+    node: AppNode, client: Client, tenant: TenantKit
+) -> None:
+    task = await make_task(client, await tenant.headers(client), assignee_id=str(tenant.users["staff"]))
+    topic = f"t:{tenant.id}:task:{task['id']}"
+    async with await watching(node, client, tenant, "supervisor", topic) as ws:
+        staff = await tenant.headers(client, "staff")
+        file_id = await upload(client, staff, png(9, 9), "shelf.png", "image/png")
+        await client.post(f"/api/v1/tasks/{task['id']}/files", json={"file_id": file_id}, headers=staff)
+        assert (await change_heard(ws, topic, "file"))["data"] == {"added": file_id}
+        await client.delete(f"/api/v1/tasks/{task['id']}/files/{file_id}", headers=staff)
+        assert (await change_heard(ws, topic, "file"))["data"] == {"removed": file_id}
 
 
 async def test_a_refused_change_publishes_nothing(node: AppNode, client: Client, tenant: TenantKit) -> None:

@@ -1,0 +1,129 @@
+"""``python -m bench.writepath``: CPU per delivery of the hub's fan-out and write path, in one process.
+
+Broker message -> ``Fanout.dispatch`` -> each ``Connection`` (written at once, or queued for its
+writer) -> Litestar's exception-middleware wrapper -> an ASGI ``send`` doing what uvicorn's
+websockets-sansio ``send`` does per frame (``writable.wait()``, websockets' ``send_text`` and
+``data_to_send``), minus the socket write itself.
+CPU time (``time.process_time``), so the figure does not depend on what else the machine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+import uvloop
+from websockets.protocol import OPEN
+from websockets.server import ServerProtocol
+
+from hub.config import HubConfig
+from hub.connection import Connection
+from hub.endpoint import HubWebSocket
+from hub.fanout import Fanout, pack
+from hub.hooks import Principal
+from hub.memory_broker import MemoryBroker
+
+PAYLOAD = b'{"id":1,"room":1,"t":1764100000.123456,"body":"' + b"x" * 60 + b'"}'
+
+
+class SansIOSend:
+    """The per-frame work of uvicorn's websockets-sansio ``send``, the socket write left out."""
+
+    def __init__(self) -> None:
+        self.protocol = ServerProtocol()
+        self.protocol.state = OPEN
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.frames = 0
+
+    async def __call__(self, message: Any) -> None:
+        await self.writable.wait()
+        if message["type"] == "websocket.send":
+            text = message.get("text")
+            if text is not None:
+                self.protocol.send_text(text.encode())
+            b"".join(self.protocol.data_to_send())
+            self.frames += 1
+
+
+def _asgi_stack(raw: SansIOSend) -> HubWebSocket:
+    async def capture_response_started(event: Any) -> None:
+        # What Litestar's exception middleware wraps around every send of the app.
+        if event["type"] == "http.response.start":
+            pass
+        await raw(event)
+
+    async def receive() -> Any:
+        return {"type": "websocket.connect"}
+
+    socket = HubWebSocket({"type": "websocket"}, receive, capture_response_started)  # type: ignore[arg-type]
+    socket.connection_state = "connect"
+    return socket
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    config = HubConfig(send_queue_size=100_000)
+    fanout = Fanout(broker=MemoryBroker())
+    sends: list[SansIOSend] = []
+    connections: list[Connection] = []
+    for index in range(args.connections):
+        raw = SansIOSend()
+        socket = _asgi_stack(raw)
+        conn = Connection(
+            socket=socket,
+            send=socket.raw_send,
+            principal=Principal(user_id=f"b{index}", namespace="bench", session_id="s"),
+            connection_id=str(index),
+            config=config,
+        )
+        conn.start_writer()
+        topic = f"t:bench:room:{index % args.rooms}"
+        await fanout.attach(conn, topic)
+        sends.append(raw)
+        connections.append(conn)
+    topics = [f"t:bench:room:{room}" for room in range(args.rooms)]
+    expected = args.events * (args.connections // args.rooms)
+    started = time.process_time()
+    for number in range(args.events):
+        room = number % args.rooms
+        # Each room's own gap-free seq, as a chat conversation's, or none (bench.fanout's events).
+        seq = number // args.rooms + 1 if args.durable else None
+        frame = b'{"type":"event","topic":"%s","seq":%s,"event":%s}' % (
+            topics[room].encode(),
+            b"null" if seq is None else b"%d" % seq,
+            PAYLOAD,
+        )
+        fanout.dispatch(topics[room], pack(frame, seq))
+        if (number + 1) % args.burst == 0:
+            await asyncio.sleep(0)  # let the writers run, as the loop does between broker reads
+    for conn in connections:
+        conn.close(1000, "done")  # after what is queued: waiting for the writers waits for every frame
+    await asyncio.gather(*(conn.wait_closed() for conn in connections))
+    used = time.process_time() - started
+    if sum(raw.frames for raw in sends) != expected:
+        raise RuntimeError("frames were lost on the way")
+    return {
+        "connections": args.connections,
+        "rooms": args.rooms,
+        "events": args.events,
+        "deliveries": expected,
+        "cpu_us_per_delivery": round(used * 1e6 / expected, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=1_000)
+    parser.add_argument("--rooms", type=int, default=50)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--durable", action="store_true", help="events carry their room's seq")
+    parser.add_argument("--burst", type=int, default=1, help="events dispatched between two loop iterations")
+    args = parser.parse_args()
+    print(json.dumps(uvloop.run(run(args))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

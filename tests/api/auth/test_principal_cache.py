@@ -1,0 +1,137 @@
+"""The principal cache: a session used lately needs no database, and every way of losing access still works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from sqlalchemy import delete, event, update
+
+from api.auth.principal import CurrentUser
+from api.auth.principal_cache import PrincipalCache
+from persistence.models import AuthSession, UserRole
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.testing import AsyncTestClient
+
+    from api.runtime import Runtime
+    from tests.api.auth.conftest import ManualClock
+    from tests.kit import TenantKit
+
+ME = "/api/v1/auth/me"
+ROLES = "/api/v1/roles"
+
+
+@contextmanager
+def statements_of(app: Litestar) -> Iterator[list[str]]:
+    """The SQL the app's engine sends inside the block."""
+    sent: list[str] = []
+    engine = app.state.runtime.db.engine.sync_engine
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _principal(expires_at: datetime) -> CurrentUser:
+    return CurrentUser(
+        id=uuid4(),
+        tenant_id=uuid4(),
+        session_id=uuid4(),
+        email="a@b.example",
+        name="A",
+        roles=("staff",),
+        permissions=frozenset(),
+        via="bearer",
+        expires_at=expires_at,
+    )
+
+
+async def test_a_session_used_lately_is_resolved_without_the_database(
+    client: AsyncTestClient[Litestar], app: Litestar, tenant: TenantKit, principals: PrincipalCache
+) -> None:
+    staff = await tenant.headers(client, "staff")
+    assert (await client.get(ME, headers=staff)).status_code == 200
+    with statements_of(app) as sent:
+        assert (await client.get(ME, headers=staff)).status_code == 200
+    assert sent == []
+
+
+async def test_a_session_revoked_by_another_process_is_refused_once_the_ttl_has_passed(
+    client: AsyncTestClient[Litestar],
+    runtime: Runtime,
+    tenant: TenantKit,
+    principals: PrincipalCache,
+    clock: ManualClock,
+) -> None:
+    staff = await tenant.headers(client, "staff")
+    assert (await client.get(ME, headers=staff)).status_code == 200
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await session.execute(update(AuthSession).values(revoked_at=datetime.now(UTC)))
+    assert (await client.get(ME, headers=staff)).status_code == 200, "served from the cache within its bound"
+    clock.advance(principals.ttl)
+    assert (await client.get(ME, headers=staff)).status_code == 401
+
+
+async def test_a_role_taken_away_by_another_process_is_gone_once_the_ttl_has_passed(
+    client: AsyncTestClient[Litestar],
+    runtime: Runtime,
+    tenant: TenantKit,
+    principals: PrincipalCache,
+    clock: ManualClock,
+) -> None:
+    admin = await tenant.headers(client, "admin")
+    assert (await client.get(ROLES, headers=admin)).status_code == 200
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await session.execute(delete(UserRole).where(UserRole.user_id == tenant.users["admin"]))
+    assert (await client.get(ROLES, headers=admin)).status_code == 200, "served from the cache within its bound"
+    clock.advance(principals.ttl)
+    assert (await client.get(ROLES, headers=admin)).status_code == 403
+
+
+async def test_signing_out_here_is_refused_at_once_however_long_the_ttl(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, principals: PrincipalCache
+) -> None:
+    staff = await tenant.headers(client, "staff")
+    assert (await client.get(ME, headers=staff)).status_code == 200
+    assert (await client.post("/api/v1/auth/logout", headers=staff)).status_code in (200, 201)
+    assert (await client.get(ME, headers=staff)).status_code == 401
+
+
+async def test_a_role_change_committed_here_takes_effect_at_once_however_long_the_ttl(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, principals: PrincipalCache
+) -> None:
+    staff = await tenant.headers(client, "staff")
+    admin = await tenant.headers(client, "admin")
+    assert (await client.get(ROLES, headers=staff)).status_code == 403
+    url = f"/api/v1/users/{tenant.users['staff']}/roles"
+    assert (await client.put(url, json={"roles": ["supervisor"]}, headers=admin)).status_code == 200
+    assert (await client.get(ROLES, headers=staff)).status_code == 200
+
+
+def test_an_expired_session_is_not_served_from_the_cache() -> None:
+    cache = PrincipalCache(ttl=60.0)
+    cache.put(b"k", _principal(datetime.now(UTC) - timedelta(seconds=1)))
+    assert cache.get(b"k") is None
+
+
+def test_a_zero_ttl_keeps_nothing() -> None:
+    cache = PrincipalCache(ttl=0.0)
+    cache.put(b"k", _principal(datetime.now(UTC) + timedelta(hours=1)))
+    assert len(cache) == 0
+
+
+def test_a_full_cache_lets_the_oldest_entry_go() -> None:
+    cache = PrincipalCache(ttl=60.0, capacity=2)
+    for key in (b"a", b"b", b"c"):
+        cache.put(key, _principal(datetime.now(UTC) + timedelta(hours=1)))
+    assert (cache.get(b"a"), cache.get(b"c") is not None) == (None, True)
