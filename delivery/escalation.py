@@ -22,8 +22,7 @@ from uuid_utils.compat import uuid7
 
 from delivery.email import EmailSender, PermanentEmailFailure, address_problem, message_id_for
 from delivery.outbox import DIGEST_JOB, DISMISS_JOB, EMAIL_NOTIFICATION_JOB, PUSH_JOB, DigestJob, NotificationJob
-from delivery.outcomes import DeliveryUpdate, entry, record_as_they_come, write_outcomes
-from delivery.outcomes import record as record  # re-exported: the notifications API records retries with it
+from delivery.outcomes import DeliveryUpdate, entry, record, record_as_they_come, write_outcomes
 from delivery.pending import PendingNote, PushTarget, load_pending, load_targets
 from delivery.push import PushOutcome, PushSender, PushUrgency, SubscriptionInfo, SubscriptionKeys
 from delivery.templates import render_email

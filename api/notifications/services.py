@@ -33,11 +33,11 @@ from api.notifications.schemas import (
 )
 from delivery.categories import category_by_key, seed_builtin_categories
 from delivery.errors import NotifyError
-from delivery.escalation import record
 from delivery.inbox import Counts, inbox_topic, read_counts
 from delivery.inbox_state import TargetState, change_state
 from delivery.notify import Action, notify
 from delivery.outbox import EMAIL_NOTIFICATION_JOB, PUSH_JOB, NotificationJob
+from delivery.outcomes import record
 from delivery.recipients import Recipients
 from persistence.jobs import enqueue
 from persistence.models import (
