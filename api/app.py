@@ -97,6 +97,7 @@ from api.workplaces.controllers import AssignmentController, WorkplaceController
 from channels.moderation.screening import counted as blocked_sends_counted
 from channels.realtime import ChatRealtime
 from delivery.live import install_inbox
+from hub import HubApp
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -216,7 +217,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/schema", "^/health", "^/static", "^/ws$", "^/$", "^/metrics$"],
         exclude_from_auth_key="exclude_from_auth",
     )
-    app = Litestar(
+    app = HubApp(
         route_handlers=[*ROUTE_HANDLERS, hub.route_handler("/ws"), metrics],
         dependencies=dependencies,
         # Metrics outermost: it sees the status of requests the auth middleware refuses.

@@ -17,7 +17,7 @@ import msgspec
 from litestar import Litestar, get
 from litestar.connection import WebSocket
 
-from hub import Broker, ClientFrame, FrameContext, Hub, HubConfig, Principal, RedisBroker, ShardedRedisBroker
+from hub import Broker, ClientFrame, FrameContext, Hub, HubApp, HubConfig, Principal, RedisBroker, ShardedRedisBroker
 from hub.hooks import ReplayEvent, ReplayResult
 from hub.redis_client import redis_client
 
@@ -116,4 +116,4 @@ def create_app() -> Litestar:
         finally:
             await store.aclose()
 
-    return Litestar(route_handlers=[hub.route_handler("/ws"), health], lifespan=[close_store, hub])
+    return HubApp(route_handlers=[hub.route_handler("/ws"), health], lifespan=[close_store, hub])

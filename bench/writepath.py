@@ -1,7 +1,7 @@
 """``python -m bench.writepath``: CPU per delivery of the hub's fan-out and write path, in one process.
 
 Broker message -> ``Fanout.dispatch`` -> each ``Connection`` (written at once, or queued for its
-writer) -> Litestar's exception-middleware wrapper -> an ASGI ``send`` doing what uvicorn's
+writer) -> the server's ASGI ``send`` as ``HubApp`` keeps it, doing what uvicorn's
 websockets-sansio ``send`` does per frame (``writable.wait()``, websockets' ``send_text`` and
 ``data_to_send``), minus the socket write itself.
 CPU time (``time.process_time``), so the figure does not depend on what else the machine runs.
@@ -21,7 +21,7 @@ from websockets.server import ServerProtocol
 
 from hub.config import HubConfig
 from hub.connection import Connection
-from hub.endpoint import HubWebSocket
+from hub.endpoint import SERVER_SEND_KEY, HubWebSocket
 from hub.fanout import Fanout, pack
 from hub.hooks import Principal
 from hub.memory_broker import MemoryBroker
@@ -51,7 +51,8 @@ class SansIOSend:
 
 def _asgi_stack(raw: SansIOSend) -> HubWebSocket:
     async def capture_response_started(event: Any) -> None:
-        # What Litestar's exception middleware wraps around every send of the app.
+        # What Litestar's exception middleware wraps around every send of the app; HubApp puts the
+        # server's own send in the scope, so frames skip it.
         if event["type"] == "http.response.start":
             pass
         await raw(event)
@@ -59,7 +60,8 @@ def _asgi_stack(raw: SansIOSend) -> HubWebSocket:
     async def receive() -> Any:
         return {"type": "websocket.connect"}
 
-    socket = HubWebSocket({"type": "websocket"}, receive, capture_response_started)  # type: ignore[arg-type]
+    scope = {"type": "websocket", SERVER_SEND_KEY: raw}
+    socket = HubWebSocket(scope, receive, capture_response_started)  # type: ignore[arg-type]
     socket.connection_state = "connect"
     return socket
 

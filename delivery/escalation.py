@@ -38,6 +38,8 @@ from persistence.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from persistence.engine import Database
@@ -56,7 +58,7 @@ write load for a date nobody needs to the second."""
 class PresenceCheck(Protocol):
     """The hub's presence, as far as routing needs it."""
 
-    async def is_online(self, namespace: str, user_id: str) -> bool: ...
+    async def online_among(self, namespace: str, user_ids: Iterable[str]) -> set[str]: ...
 
 
 def push_topic(notification_id: UUID) -> str:
@@ -202,13 +204,12 @@ class Escalation:
         """Which of ``user_ids`` have a socket on the hub; nobody when presence is unknown."""
         if self._presence is None or not user_ids:
             return set()
-        ordered = sorted(user_ids)
         try:
-            answers = await asyncio.gather(*(self._presence.is_online(str(tenant_id), str(u)) for u in ordered))
+            online = await self._presence.online_among(str(tenant_id), (str(u) for u in user_ids))
         except ConnectionError:
             log.warning("presence unavailable; pushing as if offline")
             return set()
-        return {user_id for user_id, here in zip(ordered, answers, strict=True) if here}
+        return {user_id for user_id in user_ids if str(user_id) in online}
 
     def _push_payload(self, note: PendingNote) -> bytes:
         """What the service worker gets: ids and a short text (details are fetched), well under 4 KiB."""

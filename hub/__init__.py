@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub.broker import Broker, BrokerListener
 from hub.config import HubConfig
+from hub.endpoint import HubApp
 from hub.frames import ClientFrame, ServerFrame
 from hub.hooks import (
     Authenticator,
@@ -29,6 +30,7 @@ __all__ = [
     "FrameContext",
     "FrameHandler",
     "Hub",
+    "HubApp",
     "HubConfig",
     "HubPublisher",
     "MemoryBroker",

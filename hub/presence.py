@@ -278,6 +278,25 @@ class Presence:
         except RedisError as exc:
             raise ConnectionError(f"presence query failed: {type(exc).__name__}") from exc
 
+    async def online_among(self, namespace: str, user_ids: Iterable[str]) -> set[str]:
+        """Which of ``user_ids`` have a live socket on any node, in one pipelined round trip.
+
+        Raises:
+            ConnectionError: If Redis is unreachable.
+        """
+        ordered = sorted(set(user_ids))
+        if not ordered:
+            return set()
+        now = time.time()
+        try:
+            async with self._gate, self._redis.pipeline(transaction=False) as pipe:
+                for user_id in ordered:
+                    pipe.zcount(_conns_key(namespace, user_id), now, "+inf")
+                counts = await pipe.execute()
+        except RedisError as exc:
+            raise ConnectionError(f"presence query failed: {type(exc).__name__}") from exc
+        return {user_id for user_id, count in zip(ordered, counts, strict=True) if int(count) > 0}
+
     async def status(self, namespace: str, user_id: str) -> PresenceStatus:
         """``offline`` if no live socket, else the user's chosen status (default ``online``).
 

@@ -25,6 +25,7 @@ from hub import (
     ClientFrame,
     FrameContext,
     Hub,
+    HubApp,
     HubConfig,
     MemoryBroker,
     Principal,
@@ -235,7 +236,7 @@ def create_app(
         finally:
             await store.aclose()
 
-    return Litestar(
+    return HubApp(
         route_handlers=[
             hub.route_handler("/ws"),
             health,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from hub.config import HubConfig
+from hub.presence import Presence
+
 
 async def _presence(http, node, ns: str, user: str) -> dict:
     response = await http.get(f"{node.http}/test/presence", params={"namespace": ns, "user_id": user})
@@ -96,3 +99,13 @@ async def test_typing_in_a_topic_not_listened_to_is_forbidden(connect, node_a, n
     await client.send({"type": "typing", "ref": "t1", "topic": f"t:{ns}:conv:elsewhere"})
     error = await client.expect(lambda f: f["type"] == "error")
     assert (error["code"], error["ref"]) == ("forbidden", "t1")
+
+
+async def test_online_among_names_the_users_connected_on_any_node_in_one_query(
+    connect, node_a, node_b, ns, redis_client
+):
+    await connect(node_a, f"u1.{ns}.s1")
+    await connect(node_b, f"u2.{ns}.s2")
+    asker = Presence(redis=redis_client, node_id="asker", config=HubConfig())
+    assert await asker.online_among(ns, ["u1", "u2", "u3"]) == {"u1", "u2"}
+    assert await asker.online_among(ns, []) == set()

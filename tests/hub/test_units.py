@@ -6,12 +6,14 @@ import json
 
 import msgspec
 import pytest
+from litestar import Litestar, WebSocket, websocket
 from redis.asyncio import Redis
 
 from hub.config import HubConfig
 from hub.connection import Connection
 from hub.control import AddTopic, CloseSession, decode_command, encode_command
 from hub.core import HubCore
+from hub.endpoint import HubApp, HubWebSocket
 from hub.fanout import pack
 from hub.hooks import Principal
 from hub.limits import TokenBucket
@@ -104,3 +106,49 @@ def test_a_replay_fills_a_gap_inside_what_was_delivered_live() -> None:
     conn.deliver(topic, 5, frame(5))  # held during the replay
     conn.finish_replay(topic, [(seq, frame(seq)) for seq in (1, 2, 3, 4)], since=0)
     assert _queued_seqs(conn) == [1, 2, 4, 3, 5]
+
+
+async def _raw_send_seen_by_a_socket(app_class: type[Litestar]) -> tuple[object, object]:
+    """Serve one socket under ``app_class`` and return (the server's ``send``, the socket's ``raw_send``)."""
+    seen: list[object] = []
+
+    @websocket("/ws", websocket_class=HubWebSocket, signature_namespace={"WebSocket": WebSocket})
+    async def handler(socket: WebSocket) -> None:
+        seen.append(socket.raw_send)  # type: ignore[attr-defined]
+        await socket.accept()
+        await socket.close()
+
+    events = iter([{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}])
+
+    async def receive() -> dict:
+        return next(events)
+
+    sent: list[dict] = []
+
+    async def server_send(message: dict) -> None:
+        sent.append(message)
+
+    app = app_class(route_handlers=[handler])
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "root_path": "",
+        "headers": [],
+        "query_string": b"",
+    }
+    scope |= {"scheme": "ws", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5), "subprotocols": []}
+    await app(scope, receive, server_send)  # type: ignore[arg-type]
+    assert seen, sent
+    return server_send, seen[0]
+
+
+async def test_a_socket_under_the_hub_app_writes_through_the_servers_own_send():
+    server_send, raw_send = await _raw_send_seen_by_a_socket(HubApp)
+    assert raw_send is server_send
+
+
+async def test_a_socket_under_plain_litestar_writes_through_the_send_its_route_was_given():
+    server_send, raw_send = await _raw_send_seen_by_a_socket(Litestar)
+    assert raw_send is not server_send
+    assert callable(raw_send)
