@@ -250,7 +250,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server: AppServer | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="fieldhub-bench-") as folder:
-            server = AppServer(database=database, redis_url=args.redis, data_dir=Path(folder) / "data")
+            server = AppServer(
+                database=database, redis_url=args.redis, data_dir=Path(folder) / "data", workers=args.workers
+            )
             server.wait_ready()
             started = time.monotonic()
             tokens = asyncio.run(login_all(server.base_url, seed))
@@ -276,6 +278,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--body-bytes", type=int, default=100)
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (fieldhub serve --workers)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--profile", help="write py-spy's collapsed stacks of the server to this file")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")

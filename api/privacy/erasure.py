@@ -9,9 +9,9 @@ The steps, in the caller's transaction:
    here, which counts them (see :mod:`persistence.audit_chain`).
 3. Every table's declaration (:mod:`api.privacy.registry`) is applied: rows deleted, columns
    blanked, messages tombstoned or left unattributed per the tenant's policy.
-4. Their email and full name quoted anywhere else (another person's notification, a queued
-   email job, a conversation topic) are replaced in every text, JSON and text-array column of every tenant
-   table. The name is matched as whole words and case-sensitively, and only when at least
+4. Their email and full name quoted anywhere else (another person's notification and its inbox
+   event, a queued email job, a conversation topic, a kept report's CSV) are replaced in every text,
+   JSON and text-array column of every tenant table, and in the byte columns of ``TEXT_IN_BYTES``. The name is matched as whole words and case-sensitively, and only when at least
    four characters long, so a short name does not rewrite unrelated words.
 
 Files are deleted from storage after commit, with a deletion job enqueued in the transaction
@@ -52,6 +52,8 @@ ERASED_DOMAIN: Final = "@erased.invalid"
 MIN_QUOTED_NAME: Final = 4
 # The audit trail is pseudonymised on its own terms (step 2); people's own names are their data.
 NOT_SWEPT: Final = frozenset({"audit_event", "app_user"})
+# Byte columns that hold UTF-8 text (an inbox event's JSON, a scheduled report's CSV): swept as text too.
+TEXT_IN_BYTES: Final = frozenset({("notification_inbox_event", "payload"), ("report_run", "output")})
 
 
 class ErasureReport(msgspec.Struct, kw_only=True):
@@ -228,18 +230,24 @@ async def _replace_quotes(session: AsyncSession, *, email: str, name: str, place
             continue
         for column in metadata.tables[table_name].columns:
             kind = column.type.item_type if isinstance(column.type, ARRAY) else column.type
-            if column.computed is not None or not isinstance(kind, String | JSONB):
+            in_bytes = (table_name, column.name) in TEXT_IN_BYTES
+            if column.computed is not None or not (in_bytes or isinstance(kind, String | JSONB)):
                 continue
             value = "item" if isinstance(column.type, ARRAY) else column.name
-            as_text = f"{value}::text" if isinstance(kind, JSONB) else value
+            if in_bytes:
+                as_text = f"convert_from({value}, 'UTF8')"
+            else:
+                as_text = f"{value}::text" if isinstance(kind, JSONB) else value
             replaced = f"regexp_replace({as_text}, :email, :placeholder, 'gi')"
             where = f"{as_text} ~* :email"
             if name_pattern:
                 replaced = f"regexp_replace({replaced}, :name, :erased_name, 'g')"
                 where += f" OR {as_text} ~ :name"
-            if isinstance(kind, JSONB):
+            if in_bytes:
+                replaced = f"convert_to({replaced}, 'UTF8')"
+            elif isinstance(kind, JSONB):
                 replaced = f"CAST({replaced} AS jsonb)"
-            elif kind.length:
+            elif isinstance(kind, String) and kind.length:
                 # The placeholder may be longer than the email it replaces.
                 replaced = f"left({replaced}, {kind.length})"
             if isinstance(column.type, ARRAY):

@@ -46,9 +46,13 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Chromium's path; skips without it on a developer machine, fails on CI (``CI=true``)."""
+def require_browser() -> str:
+    """Chromium's path; skips the test without it on a developer machine, fails it on CI (``CI=true``).
+
+    Raises:
+        pytest.skip.Exception: no browser, not on CI (the message says how to install one).
+        pytest.fail.Exception: no browser on CI.
+    """
     missing = _missing_browser()
     if missing:
         message = f"{missing}; {INSTALL_HINT}"
@@ -56,6 +60,12 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Chromium's path (see :func:`require_browser`)."""
+    return require_browser()
 
 
 @pytest.fixture(scope="session")

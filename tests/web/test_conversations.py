@@ -17,7 +17,7 @@ from sqlalchemy import Interval, literal, update
 from api.runtime import Runtime
 from persistence.models import Message
 from tests.kit import TenantKit
-from tests.web.steps import PHONE, bodies, channel, message, open_conversation, post, send
+from tests.web.steps import PHONE, bodies, channel, direct, message, open_conversation, post, send
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -91,6 +91,23 @@ async def test_a_private_channel_appears_live_for_the_people_added_and_for_nobod
     await staff.get_by_role("button", name="Browse channels").click()
     await expect(staff.locator(".browse-list")).not_to_contain_text("managers")
     await expect(staff.locator(".sidebar")).not_to_contain_text("managers")
+
+
+async def test_the_conversation_list_groups_channels_apart_from_direct_messages(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    await channel(client, tenant, "zeta-store", ["staff"])
+    await channel(client, tenant, "alpha-store", ["staff"], kind="private")
+    await direct(client, tenant, "staff", "admin")
+    staff = await login("staff")
+    channels = staff.get_by_role("list", name="Channels")
+    directs = staff.get_by_role("list", name="Direct messages")
+    await expect(channels.locator(".conv .name")).to_have_text(["alpha-store", "zeta-store"])
+    await expect(channels.locator(".conv .hash")).to_have_text(["🔒", "#"])
+    await expect(directs.locator(".conv .name")).to_have_text(["Admin"])
+    await expect(directs.locator(".conv .presence")).to_have_count(1)
 
 
 async def test_a_direct_message_is_started_from_the_sidebar(login: Login, tenant: TenantKit) -> None:

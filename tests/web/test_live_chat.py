@@ -4,14 +4,17 @@ reactions, threads, uploads, presence, read receipts, edits and deletes, markup 
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.kit import TenantKit
-from tests.web.steps import PHONE, bodies, channel, direct, message, open_conversation, png, send
+from tests.web.steps import PHONE, bodies, channel, direct, message, open_conversation, png, post, send
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Route, WebSocketRoute
@@ -272,6 +275,48 @@ async def test_an_edit_is_marked_with_its_history_and_a_delete_leaves_a_tombston
     await expect(staff.locator(".chat .message.deleted .edited")).to_have_count(0)
 
 
+async def test_each_message_shows_its_author_and_its_time_in_the_readers_time_zone(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    room = await channel(client, tenant, "clock", ["staff"])
+    sent = await post(client, await tenant.headers(client, "staff"), room["id"], "Doors open")
+    admin = await login("admin", timezone_id="Asia/Kathmandu", locale="en-GB")  # UTC+05:45
+    await open_conversation(admin, "clock")
+    await send(admin, "Thanks")
+    first = message(admin, "Doors open")
+    await expect(first.locator(".meta .author")).to_have_text("Staff")
+    created = datetime.fromisoformat(sent["created_at"].replace("Z", "+00:00"))
+    local = created.astimezone(ZoneInfo("Asia/Kathmandu"))
+    time = first.locator(".meta time")
+    await expect(time).to_have_attribute("datetime", sent["created_at"])
+    await expect(time).to_have_text(local.strftime("%H:%M"))
+    await expect(time).to_have_attribute("title", re.compile(re.escape(local.strftime("%H:%M")) + "$"))
+    await expect(message(admin, "Thanks").locator(".meta .author")).to_have_text("Admin")
+
+
+async def test_only_my_own_messages_offer_edit_and_delete(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    admin, staff = await pair(login, client, tenant, "owners")
+    await send(admin, "mine to change")
+    await send(staff, "not yours")
+    await expect(bodies(admin)).to_have_text(["mine to change", "not yours"])
+    theirs = message(admin, "not yours")
+    await theirs.hover()
+    await expect(theirs.get_by_role("button", name="Report")).to_be_visible()
+    await expect(theirs.get_by_role("button", name="Edit")).to_have_count(0)
+    await expect(theirs.get_by_role("button", name="Delete")).to_have_count(0)
+    mine = message(admin, "mine to change")
+    await mine.hover()
+    await expect(mine.get_by_role("button", name="Edit")).to_be_visible()
+    await expect(mine.get_by_role("button", name="Delete")).to_be_visible()
+    await expect(mine.get_by_role("button", name="Report")).to_have_count(0)
+
+
 async def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
     login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
 ) -> None:
@@ -294,18 +339,12 @@ async def test_markup_in_a_message_is_shown_as_text_and_runs_nothing(
 
 
 def _blob_url() -> Any:
-    import re
-
     return re.compile(r"^blob:")
 
 
 def _file_url() -> Any:
-    import re
-
     return re.compile(r"^/api/v1/files/[0-9a-f-]{36}/content$")
 
 
 def _starts(prefix: str) -> Any:
-    import re
-
     return re.compile("^" + re.escape(prefix))

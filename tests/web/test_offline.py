@@ -154,3 +154,97 @@ async def test_a_slow_history_does_not_hold_up_the_rest_of_the_page(
     await open_conversation(staff, "slow-one")
     await expect(bodies(staff)).to_have_text(["worth the wait"])
     await expect(staff.locator(".chat-title")).to_have_text("# slow-one")
+
+
+async def test_a_refused_send_is_retried_with_the_retry_button_and_stored_once(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    """The server stores the message but the page hears "busy" instead of its ack (and misses its
+    event): the row offers Retry; retrying sends the same client id, the server finds its original
+    (``duplicate``) and the message shows once, everywhere."""
+    from playwright.async_api import expect
+
+    sends: list[dict[str, object]] = []
+    acks: list[dict[str, object]] = []
+
+    async def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(text: str | bytes) -> None:
+            frame = json.loads(text)
+            if frame.get("type") == "send":
+                sends.append(frame)
+            server.send(text)
+
+        def from_server(text: str | bytes) -> None:
+            frame = json.loads(text)
+            first = sends[0] if sends else None
+            refs = {s["ref"] for s in sends if first is not None and s["client_id"] == first["client_id"]}
+            if first is not None and frame.get("type") == "ack" and frame.get("ref") in refs:
+                acks.append(frame)
+                if len(acks) == 1:  # the first answer is lost, "busy" comes instead
+                    ws.send(
+                        json.dumps({"type": "error", "ref": first["ref"], "code": "unavailable", "message": "busy"})
+                    )
+                    return
+            event = frame.get("event") or {}
+            created = (event.get("message") or {}) if event.get("kind") == "message.created" else {}
+            if first is not None and created.get("client_id") == first["client_id"] and len(acks) <= 1:
+                return  # nor does its event reach this page before the retry
+            ws.send(text)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+    async def prepare(context: BrowserContext) -> None:
+        await context.route_web_socket("**/ws?*", route)
+
+    room = await channel(client, tenant, "busy", ["staff"])
+    admin = await login("admin", prepare=prepare)
+    staff = await login("staff", width=PHONE)
+    await open_conversation(admin, "busy")
+    await open_conversation(staff, "busy")
+
+    await send(admin, "stock count done")
+    failed = admin.locator(".chat .message.pending.failed")
+    await expect(failed.locator(".status")).to_contain_text("Not sent: the server is busy. Retry in a moment.")
+    await expect(bodies(staff)).to_have_text(["stock count done"])  # the server had stored it
+    await expect(admin.locator("body")).to_have_attribute("data-connection", "open")  # nothing reconnected
+
+    await failed.get_by_role("button", name="Retry").click()
+    await expect(admin.locator(".chat .message.pending")).to_have_count(0)
+    await expect(bodies(admin)).to_have_text(["stock count done"])
+    await expect(bodies(staff)).to_have_text(["stock count done"])
+    assert [s["client_id"] for s in sends] == [sends[0]["client_id"]] * 2
+    assert [a.get("duplicate", False) for a in acks] == [False, True]
+    history = await client.get(
+        f"/api/v1/conversations/{room['id']}/messages", headers=await tenant.headers(client, "admin")
+    )
+    assert [m["body"] for m in history.json()["messages"]] == ["stock count done"]
+
+
+async def test_offline_and_back_resumes_the_conversations_that_are_not_open(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    await channel(client, tenant, "front", ["staff"])
+    yard = await channel(client, tenant, "yard", ["staff"])
+    staff = await login("staff", width=PHONE)
+    await open_conversation(staff, "front")
+    badge = staff.locator(".sidebar .conv", has_text="yard").locator(".badge")
+
+    await staff.context.set_offline(True)
+    await expect(staff.locator("#banner")).to_contain_text("You are offline")
+    admin = await tenant.headers(client, "admin")
+    await post(client, admin, yard["id"], "pallet 1 in")
+    await post(client, admin, yard["id"], "pallet 2 in")
+    await staff.context.set_offline(False)
+    await expect(staff.locator("body")).to_have_attribute("data-connection", "open")
+
+    await expect(badge).to_have_text("2")
+    await post(client, admin, yard["id"], "pallet 3 in")  # live again after the replay
+    await expect(badge).to_have_text("3")
+    await staff.get_by_role("button", name="Back to conversations").click()
+    await open_conversation(staff, "yard")
+    await expect(bodies(staff)).to_have_text(["pallet 1 in", "pallet 2 in", "pallet 3 in"])

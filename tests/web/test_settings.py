@@ -148,7 +148,7 @@ async def test_enabling_push_registers_the_service_worker_and_says_what_the_brow
     ), text
 
 
-async def test_a_browser_that_blocks_notifications_is_shown_as_blocked(login: Login, tenant: TenantKit) -> None:
+async def test_a_refused_permission_prompt_is_said_plainly(login: Login, tenant: TenantKit) -> None:
     from playwright.async_api import expect
 
     async def deny(context: BrowserContext) -> None:
@@ -161,6 +161,28 @@ async def test_a_browser_that_blocks_notifications_is_shown_as_blocked(login: Lo
     )
     await staff.get_by_role("button", name="Enable push notifications").click()
     await expect(staff.locator(".settings .push-detail")).to_have_text("The browser did not allow notifications.")
+
+
+async def test_a_browser_that_blocks_notifications_is_shown_as_blocked_with_no_button(
+    login: Login, tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    async def blocked(context: BrowserContext) -> None:
+        await context.add_init_script("Object.defineProperty(Notification, 'permission', { get: () => 'denied' });")
+
+    staff = await login("staff", prepare=blocked)
+    await open_settings(staff)
+    await expect(staff.locator("#push-permission")).to_have_text(
+        "Blocked: notifications for this site are turned off in the browser's settings."
+    )
+    await expect(staff.get_by_role("button", name="Enable push notifications")).to_have_count(0)
+    await staff.get_by_role("button", name="Close settings").click()
+    await staff.locator(".topbar .bell").click()
+    await expect(staff.locator(".panel .push-status")).to_have_text(
+        "Blocked: notifications for this site are turned off in the browser's settings."
+    )
+    await expect(staff.locator(".panel button.push")).to_be_hidden()
 
 
 def fake_push_service() -> str:

@@ -4,6 +4,15 @@
 
 import { randomId } from "./dom.js";
 
+// Failures that leave nothing stored (or stored once, found again by client_id): what the row says.
+const RETRYABLE = {
+  offline: "Not sent: no connection.",
+  disconnected: "Not sent: no connection.",
+  timeout: "Not sent: no connection.",
+  rate_limited: "Not sent: too many messages at once. Retry in a moment.",
+  unavailable: "Not sent: the server is busy. Retry in a moment.",
+};
+
 export function queueSend(store, conv, body, { threadRootId = null, attachmentIds = [], attachments = [] } = {}) {
   const item = {
     client_id: randomId(),
@@ -40,8 +49,8 @@ export async function trySend(store, item) {
     if (!store.pending.has(item.client_id)) return; // the event beat the ack
     item.state = "failed";
     item.code = error.code;
-    item.retryable = ["offline", "disconnected", "timeout", "rate_limited", "unavailable"].includes(error.code);
-    item.error = item.retryable ? "Not sent: no connection." : error.message;
+    item.retryable = Object.hasOwn(RETRYABLE, error.code ?? "");
+    item.error = item.retryable ? RETRYABLE[error.code] : error.message;
   }
   store.emit("messages", item.conversation_id);
 }

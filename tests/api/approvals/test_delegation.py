@@ -1,15 +1,19 @@
-"""Delegation: a delegate decides on the approver's behalf (and is asked in their place); never to oneself,
-never in a ring over the same time."""
+"""Delegation: a delegate decides on the approver's behalf (and is asked in their place), only within its range
+(also on a moved clock); never to oneself, never in a ring over the same time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.approvals.schemas import Step
+from api.approvals.services import flow
+from api.approvals.services.timeouts import SweepReport, sweep
+from api.errors import AppError
 from tests.api.approvals.arrange import (
     Headers,
     Team,
@@ -101,3 +105,37 @@ async def test_a_delegation_back_at_another_time_is_fine(client: Client, team: T
 async def test_a_delegate_of_another_tenant_is_not_found(client: Client, team: Team, other_tenant: Any) -> None:
     response = await _delegate(client, await team.headers(client, "manager"), other_tenant.users["staff"])
     assert refusal(response) == (404, "not_found")
+
+
+async def test_on_a_moved_clock_a_later_delegation_counts_only_once_it_has_begun(client: Client, team: Team) -> None:
+    created = await _delegate(client, await team.headers(client, "manager"), team.head, start_days=2, end_days=9)
+    assert created.status_code == 201, created.text
+    await set_workflow(team.kit, "purchase", MANAGER)
+    t0 = datetime.now(UTC)
+    request_id = await submit_request(team.kit, team.requester, now=t0)
+    async with team.kit.runtime.db.transaction(tenant_id=team.kit.id) as session:
+        with pytest.raises(AppError) as before:
+            await flow.decide(session, request_id=request_id, actor_id=team.head, decision="approve", now=t0)
+    assert (before.value.status_code, before.value.code) == (403, "not_an_approver")
+    async with team.kit.runtime.db.transaction(tenant_id=team.kit.id) as session:
+        request = await flow.decide(
+            session, request_id=request_id, actor_id=team.head, decision="approve", now=t0 + timedelta(days=3)
+        )
+        assert request.status == "approved"
+    decided = [e for e in await events(team.kit, request_id) if e.kind == "approved"]
+    assert [(e.actor_id, e.on_behalf_of) for e in decided] == [(team.head, team.manager)]
+
+
+async def test_on_a_moved_clock_the_reminder_reaches_a_delegate_whose_range_has_begun(
+    client: Client, team: Team
+) -> None:
+    await _delegate(client, await team.headers(client, "manager"), team.head, start_days=2, end_days=9)
+    await set_workflow(team.kit, "purchase", Step(name="Manager", rule="manager", timeout_seconds=3 * 86400))
+    t0 = datetime.now(UTC)
+    request_id = await submit_request(team.kit, team.requester, now=t0)
+    assert await notifications(team.kit, team.head, request_id) == []  # not asked before the range
+    async with team.kit.runtime.db.transaction(tenant_id=team.kit.id) as session:
+        assert await sweep(session, t0 + timedelta(days=3, seconds=1)) == SweepReport(reminded=1)
+    [reminder] = await notifications(team.kit, team.head, request_id)
+    assert reminder.data["reason"] == "reminder"
+    assert [a["id"] for a in reminder.actions] == ["approve", "reject"]

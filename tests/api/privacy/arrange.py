@@ -97,18 +97,20 @@ async def with_data_everywhere(client: Client, kit: TenantKit, someone: Person, 
 
 
 async def places_quoting(owner_url: str, *needles: str) -> list[str]:
-    """``table.column`` of every text, varchar and jsonb value in the whole database containing a needle."""
+    """``table.column`` of every value in the whole database containing a needle: text, varchar, json, arrays,
+    search vectors, and bytes (stored JSON or CSV) read as escaped text."""
     connection = await asyncpg.connect(libpq_url(owner_url))
     try:
         columns = await connection.fetch(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'ARRAY')"
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'ARRAY', 'tsvector', 'bytea')"
         )
         found = []
-        for table, column in columns:
+        for table, column, data_type in columns:
+            value = f"encode(\"{column}\", 'escape')" if data_type == "bytea" else f'"{column}"::text'
             for needle in needles:
                 hit = await connection.fetchval(
-                    f'SELECT count(*) FROM "{table}" WHERE strpos(lower("{column}"::text), lower($1)) > 0',  # noqa: S608
+                    f'SELECT count(*) FROM "{table}" WHERE strpos(lower({value}), lower($1)) > 0',  # noqa: S608
                     needle,
                 )
                 if hit:

@@ -1,4 +1,6 @@
-"""Secrets at rest: sealed under a keyring with key ids, opened after a rotation, re-sealed by ``keys rewrap``."""
+"""Secrets at rest: sealed under a keyring with key ids, opened after a rotation, re-sealed by ``keys rewrap``;
+an enrolled TOTP secret and a generated VAPID private key are stored sealed, never in clear. (The SMTP password
+lives only in ``FIELDHUB_SMTP_URL``, never in the database: docs/architecture.md.)"""
 
 from __future__ import annotations
 
@@ -8,15 +10,23 @@ import hashlib
 import os
 import secrets
 
+import asyncpg
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from api.settings import SettingsError, load_settings
+from api.auth.mfa import TOTP_PURPOSE
+from api.settings import Settings, SettingsError, load_settings
+from delivery.vapid import PURPOSE as VAPID_PURPOSE
+from delivery.vapid import load_vapid, public_key_of
 from persistence import migrate
+from persistence.backup import libpq_url
 from persistence.encryption import Keyring, SealedValueError, rewrap
 from persistence.engine import asyncpg_url
+from tests.kit import TenantKit
 
 
 def key() -> str:
@@ -75,3 +85,42 @@ async def test_rewrap_moves_a_secret_sealed_before_the_keyring_to_the_current_ke
         await engine.dispose()
     assert sealed.startswith(b"fhk1:k9:")
     assert keyring.open(sealed, purpose="vapid:default") == b"-----PEM-----"
+
+
+async def test_an_enrolled_totp_secret_is_stored_sealed_under_the_settings_key(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, settings: Settings
+) -> None:
+    enrolled = await client.post("/api/v1/auth/mfa/totp", headers=await tenant.headers(client, "staff"))
+    assert enrolled.status_code in (200, 201), enrolled.text
+    secret: str = enrolled.json()["secret"]
+    connection = await asyncpg.connect(libpq_url(settings.database_url or ""))
+    try:
+        sealed = bytes(
+            await connection.fetchval("SELECT secret_encrypted FROM mfa_totp WHERE user_id = $1", tenant.users["staff"])
+        )
+    finally:
+        await connection.close()
+    assert sealed.startswith(b"fhk1:")
+    assert secret.encode() not in sealed
+    assert settings.keyring().open(sealed, purpose=TOTP_PURPOSE) == secret.encode()
+
+
+async def test_a_generated_vapid_private_key_is_stored_sealed_under_the_settings_key(scratch_database: str) -> None:
+    # Its own database: the installation's VAPID key is shared by every test's push subscriptions.
+    await asyncio.to_thread(migrate.upgrade, scratch_database)
+    encryption_key = f"k7:{key()}"
+    engine = create_async_engine(asyncpg_url(scratch_database))
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            vapid = await load_vapid(session, secret="s", encryption_key=encryption_key)
+        async with engine.connect() as connection:
+            public, sealed = (
+                await connection.execute(text("SELECT public_key, private_key_encrypted FROM vapid_key"))
+            ).one()
+    finally:
+        await engine.dispose()
+    assert sealed.startswith(b"fhk1:k7:")
+    assert b"PRIVATE KEY" not in sealed
+    pem = Keyring.from_settings(encryption_key=encryption_key, secret="s").open(sealed, purpose=VAPID_PURPOSE)
+    assert pem == vapid.private_pem()
+    assert public == public_key_of(vapid)

@@ -1,17 +1,22 @@
-"""Erasing a person: nothing of them left in any table, the audit chain intact, sessions and files gone;
-the last admin, oneself and strangers refused."""
+"""Erasing a person: nothing of them left in any table (bytes of stored JSON and CSV included), the audit chain
+intact, sessions and files gone; the last admin, oneself and strangers refused."""
 
 from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.provisioning import create_user
+from api.reports.jobs import run_report
+from api.reports.services import enqueue_due_runs
 from api.runtime import Runtime
 from api.settings import Settings
 from persistence.audit_chain import ERASURE_ACTION, verify_tenant
 from persistence.engine import asyncpg_url
-from persistence.models import AuditEvent, Message, User
+from persistence.models import AuditEvent, InboxEvent, Message, ReportRun, User
 from tests.api.identity.arrange import refusal, signed_in_with
 from tests.api.privacy.arrange import Client, person, places_quoting, with_data_everywhere
 from tests.kit import PASSWORD, TenantKit
@@ -147,3 +152,35 @@ async def test_a_tenant_keeps_its_erased_users_email_free_for_a_new_account(
             session, tenant_id=tenant.id, email=someone.email, name="Back", password=PASSWORD, roles=["staff"]
         )
     assert again.id != someone.id
+
+
+async def test_erasure_rewrites_the_name_in_another_persons_inbox_events_and_kept_report_csv(
+    client: Client, tenant: TenantKit, settings: Settings, runtime: Runtime
+) -> None:
+    someone, other = await person(client, tenant), await person(client, tenant)
+    await with_data_everywhere(client, tenant, someone, other)
+    admin = await tenant.headers(client, "admin")
+    body = {"name": "Tasks", "template": "task_completion", "cron": "0 7 * * *", "recipients": ["a@b.example"]}
+    assert (await client.post("/api/v1/reports/schedules", json=body, headers=admin)).status_code == 201
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await enqueue_due_runs(session, tenant_id=tenant.id, now=datetime.now(UTC) + timedelta(days=1))
+        run_id = await session.scalar(select(ReportRun.id))
+        assert run_id is not None
+        await run_report(session, tenant_id=tenant.id, run_id=run_id, now=datetime.now(UTC))
+    inbox_and_report = {"notification_inbox_event.payload", "report_run.output"}
+    assert inbox_and_report <= set(await places_quoting(settings.database_url or "", someone.name))
+
+    await client.post(f"/api/v1/privacy/users/{someone.id}/erasure", headers=admin)
+
+    assert (
+        inbox_and_report & set(await places_quoting(settings.database_url or "", someone.email, someone.name)) == set()
+    )
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        output = await session.scalar(select(ReportRun.output).where(ReportRun.id == run_id))
+        payloads = list(await session.scalars(select(InboxEvent.payload).where(InboxEvent.user_id == other.id)))
+    assert output is not None
+    assert b"Erased user" in output
+    welcome = [json.loads(p)["notification"] for p in payloads if b"Welcome" in p]
+    assert [(n["title"], n["body"]) for n in welcome] == [
+        ("Welcome Erased user", f"Write to erased-{someone.id.hex}@erased.invalid")
+    ]

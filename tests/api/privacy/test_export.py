@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
@@ -103,3 +104,34 @@ async def test_a_forged_link_is_refused(client: Client, tenant: TenantKit) -> No
     body, mac = url.rsplit("/", 1)[1].split(".")
     forged = f"/api/v1/privacy/exports/{body}.{mac[:-2]}AA"
     assert refusal(await client.get(forged)) == (400, "invalid_link")
+
+
+@pytest.mark.usefixtures("privacy_worker")
+async def test_each_domain_file_holds_the_persons_own_rows(
+    client: Client, tenant: TenantKit, settings: Settings
+) -> None:
+    someone, other = await person(client, tenant), await person(client, tenant)
+    await with_data_everywhere(client, tenant, someone, other)
+    await client.post("/api/v1/privacy/me/exports", headers=someone.headers)
+    archive = await downloaded(client, (await ready_export(client, someone.headers))["download_url"], settings)
+
+    def table(domain: str, name: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = json.loads(archive.read(f"{domain}.json"))[name]
+        return rows
+
+    mine = str(someone.id)
+    assert [(u["id"], u["email"], u["phone"]) for u in table("profile", "app_user")] == [
+        (mine, someone.email, "+33 6 12 34 56 78")
+    ]
+    [said] = table("chat", "message")
+    assert (said["author_id"], said["body"].startswith(someone.message)) == (mine, True)
+    assert [a["id"] for a in table("chat", "attachment")] == [someone.file_id]
+    assert [r["user_id"] for r in table("attendance", "attendance_record")] == [mine]
+    assert [(t["title"], t["assignee_id"]) for t in table("tasks", "task")] == [("Restock", mine)]
+    assert [c["body"] for c in table("tasks", "task_comment")] == [f"{someone.message} done by {someone.name}"]
+    notices = table("notifications", "notification")
+    assert f"Welcome {someone.name}" in [n["title"] for n in notices]
+    assert {n["user_id"] for n in notices} == {mine}
+    assert [s["user_agent"] for s in table("notifications", "push_subscription")] == [f"phone of {someone.name}"]
+    assert table("audit", "audit_event")
+    assert {e["actor_user_id"] for e in table("audit", "audit_event")} == {mine}

@@ -1,5 +1,5 @@
-"""Retention per domain: the policy (forever by default, set by an admin), and the sweep that applies it,
-audits it and keeps the audit chain verifiable."""
+"""Retention per domain: the policy (forever by default, set by an admin; chat keeps the messages' and files'
+days), and the sweep that applies it (the worker's job too), audits it and keeps the audit chain verifiable."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
+from uuid_utils.compat import uuid7
 
+from api.privacy.jobs import RETENTION_JOB, privacy_job_handlers
 from api.privacy.retention import SWEEP_ACTION, sweep_privacy
 from api.runtime import Runtime
 from api.settings import Settings
 from channels.storage import LocalFileStorage
 from persistence.audit_chain import verify_tenant
 from persistence.engine import asyncpg_url
+from persistence.jobs import ClaimedJob
 from persistence.models import AttendanceRecord, AuditEvent, Notification
 from tests.api.fieldops.fieldkit import make_workplace, stay
 from tests.api.identity.arrange import refusal
@@ -30,11 +33,11 @@ async def test_the_default_policy_keeps_everything_forever_with_tombstones(clien
 
 async def test_an_admin_sets_the_days_of_each_domain_and_chats_follow(client: Client, tenant: TenantKit) -> None:
     admin = await tenant.headers(client, "admin")
-    policy = {"message_erasure": "anonymise", "retention": {**FOREVER, "messages": 90, "audit": 400}}
+    policy = {"message_erasure": "anonymise", "retention": {**FOREVER, "messages": 90, "files": 60, "audit": 400}}
     assert (await client.put("/api/v1/privacy/policy", json=policy, headers=admin)).json() == policy
     assert (await client.get("/api/v1/privacy/policy", headers=admin)).json() == policy
     chat = await client.get("/api/v1/tenants/current/retention", headers=admin)
-    assert chat.json()["message_days"] == 90
+    assert (chat.json()["message_days"], chat.json()["file_days"]) == (90, 60)
 
 
 async def test_a_bad_policy_is_refused_and_changes_nothing(client: Client, tenant: TenantKit) -> None:
@@ -90,3 +93,30 @@ async def test_with_everything_kept_the_sweep_removes_nothing(
     later = datetime.now(UTC) + timedelta(days=3650)
     report = await sweep_privacy(db=runtime.db, storage=storage, tenant_id=tenant.id, now=later)
     assert not report.removed_anything
+
+
+async def test_the_worker_job_applies_the_tenants_policy(
+    client: Client, tenant: TenantKit, runtime: Runtime, settings: Settings
+) -> None:
+    admin = await tenant.headers(client, "admin")
+    someone = await person(client, tenant)
+    notice = {"recipients": {"users": [str(someone.id)]}, "category": "task", "title": "Old", "idempotency_key": "old"}
+    assert (await client.post("/api/v1/notifications", json=notice, headers=admin)).status_code == 201
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await session.execute(
+            update(Notification)
+            .where(Notification.user_id == someone.id)
+            .values(state="read", created_at=datetime.now(UTC) - timedelta(days=40))
+        )
+    policy = {"retention": {**FOREVER, "notifications": 30}}
+    assert (await client.put("/api/v1/privacy/policy", json=policy, headers=admin)).status_code == 200
+    storage = LocalFileStorage(root=settings.data_path / "files")
+    job = ClaimedJob(id=uuid7(), tenant_id=tenant.id, kind=RETENTION_JOB, payload={}, attempts=1, max_attempts=3)
+
+    await privacy_job_handlers(db=runtime.db, storage=storage)[RETENTION_JOB](job)
+
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        left = await session.scalar(select(func.count()).where(Notification.user_id == someone.id))
+        swept = list(await session.scalars(select(AuditEvent.details).where(AuditEvent.action == SWEEP_ACTION)))
+    assert left == 0
+    assert [entry["notifications"] for entry in swept] == [1]

@@ -4,7 +4,7 @@ chat activity and moderation statistics."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from persistence.models import Conversation, Incident, MaintenanceRequest, Message, ModerationCase, Task
 from tests.api.fieldops.fieldkit import Client, make_workplace
@@ -143,28 +143,35 @@ async def test_chat_activity_per_conversation_without_deleted_messages(client: C
     room = Conversation(tenant_id=tenant.id, kind="public", name="r-general", last_seq=10)
     await add(tenant, room)
 
-    def message(seq: int, author: UUID, *, at: datetime = IN_MARCH, deleted: bool = False) -> Message:
+    root_id = uuid4()
+
+    def message(
+        seq: int, author: UUID, *, at: datetime = IN_MARCH, deleted: bool = False, reply: bool = False
+    ) -> Message:
         return Message(
+            id=root_id if seq == 1 else uuid4(),
             tenant_id=tenant.id,
             conversation_id=room.id,
             seq=seq,
             author_id=author,
             client_id=f"c{seq}",
             body="hello",
+            thread_root_id=root_id if reply else None,
             created_at=at,
             updated_at=at,
             deleted_at=at if deleted else None,
         )
 
-    await add(tenant, message(1, staff), message(2, staff), message(3, other), message(4, other, deleted=True))
-    await add(tenant, message(5, staff, at=IN_APRIL))
+    await add(tenant, message(1, staff), message(2, staff))
+    await add(tenant, message(3, other, reply=True), message(4, other, deleted=True, reply=True))
+    await add(tenant, message(5, staff, at=IN_APRIL, reply=True))
 
     rows = rows_by(await report(client, admin, "chat_activity"), "name")
 
     assert {k: rows["r-general"][k] for k in ("messages", "authors", "replies")} == {
         "messages": 3,
         "authors": 2,
-        "replies": 0,
+        "replies": 1,
     }
     assert rows["r-general"]["last_message_at"].startswith("2026-03-10T09:00:00")
 
@@ -173,7 +180,7 @@ async def test_moderation_statistics_by_source_and_status(client: Client, tenant
     admin = await tenant.headers(client)
     staff = tenant.users["staff"]
 
-    def case(source: str, status: str, flags: int, held: bool) -> ModerationCase:
+    def case(source: str, status: str, flags: int, held: bool, at: datetime = IN_MARCH) -> ModerationCase:
         return ModerationCase(
             tenant_id=tenant.id,
             source=source,
@@ -181,11 +188,17 @@ async def test_moderation_statistics_by_source_and_status(client: Client, tenant
             author_id=staff,
             flag_count=flags,
             held=held,
-            created_at=IN_MARCH,
-            updated_at=IN_MARCH,
+            created_at=at,
+            updated_at=at,
         )
 
-    await add(tenant, case("flag", "open", 2, False), case("flag", "open", 3, True), case("rule", "resolved", 0, True))
+    await add(
+        tenant,
+        case("flag", "open", 2, False),
+        case("flag", "open", 3, True),
+        case("rule", "resolved", 0, True),
+        case("flag", "open", 7, True, IN_APRIL),  # out of the range
+    )
 
     rows = rows_by(await report(client, admin, "moderation"), "source", "status")
 
