@@ -17,6 +17,7 @@ from channels.moderation.cases import (
     ModerationContext,
     close_flags,
     gather_case,
+    message_of,
     publish_case,
 )
 from channels.moderation.views import ActionView
@@ -115,7 +116,8 @@ class Enforcement:
             raise ChatError("invalid_message", "Only an appeal is upheld or overturned.")
         if kind in ("approve", "reject") and not case.held:
             raise ChatError("invalid_message", "Only a held message is approved or rejected.")
-        message = await self.session.get(Message, case.message_id) if case.message_id else None
+        # A reported file is acted on through the message that shared it (hiding or deleting that).
+        message = await message_of(self.session, case)
         if kind in NEEDS_MESSAGE and (message is None or message.deleted_at is not None):
             raise ChatError("invalid_message", "The case has no message left to act on.")
         action = ModerationAction(
@@ -124,10 +126,10 @@ class Enforcement:
             kind=kind,
             moderator_id=self.ctx.actor_id,
             target_user_id=case.author_id,
-            message_id=case.message_id,
+            message_id=message.id if message is not None else case.message_id,
             conversation_id=case.conversation_id,
             reason=reason,
-            content=message.body if message is not None else case.content,
+            content=message.body if message is not None and case.attachment_id is None else case.content,
             details={},
         )
         self.session.add(action)
@@ -148,7 +150,8 @@ class Enforcement:
                 "reason": reason,
                 "content": action.content,
                 "author_id": str(case.author_id) if case.author_id else None,
-                "message_id": str(case.message_id) if case.message_id else None,
+                "message_id": str(action.message_id) if action.message_id else None,
+                **({"attachment_id": str(case.attachment_id)} if case.attachment_id else {}),
                 **{k: str(v) for k, v in action.details.items()},
             },
         )

@@ -30,6 +30,7 @@ from channels.moderation.views import (
 )
 from channels.views import MessageView
 from persistence.models import (
+    Attachment,
     AuditEvent,
     Conversation,
     Message,
@@ -252,11 +253,17 @@ class CaseQueue:
         return case
 
     async def release(self, case_id: UUID) -> ModerationCase:
+        """Give back a case one holds, for any moderator to take.
+
+        Raises:
+            ChatError: ``conflict`` when the caller does not hold it; ``not_found`` as :meth:`get`.
+        """
         case = await self.get(case_id, lock=True)
         if case.claimed_by != self.ctx.actor_id or case.status != "in_review":
             raise ChatError("conflict", "You do not hold this case.")
         case.claimed_by, case.claimed_at, case.status = None, None, "open"
         await self.session.flush()
+        self.ctx.audit("moderation.case.release", target_type="moderation_case", target_id=case.id, details={})
         publish_case(self.ctx, case, opened=False)
         return case
 
@@ -266,7 +273,7 @@ class CaseQueue:
             select(ModerationFlag).where(ModerationFlag.case_id == case.id).order_by(ModerationFlag.created_at)
         )
         context: list[MessageView] = []
-        message = await self.session.get(Message, case.message_id) if case.message_id else None
+        message = await message_of(self.session, case)
         if message is not None:
             rows = await self.session.scalars(
                 select(Message)
@@ -317,6 +324,18 @@ class CaseQueue:
                 ),
             )
         )
+
+
+async def message_of(session: AsyncSession, case: ModerationCase) -> Message | None:
+    """The message a case is about: its own, or for a reported file the message that shared it."""
+    if case.message_id is not None:
+        return await session.get(Message, case.message_id)
+    if case.attachment_id is None:
+        return None
+    attachment = await session.get(Attachment, case.attachment_id)
+    if attachment is None or attachment.message_id is None:
+        return None
+    return await session.get(Message, attachment.message_id)
 
 
 async def close_flags(session: AsyncSession, case: ModerationCase) -> list[UUID]:

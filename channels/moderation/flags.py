@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from uuid_utils.compat import uuid7
 
 from channels.errors import ChatError
 from channels.moderation.cases import ModerationContext, gather_case
@@ -17,6 +19,11 @@ if TYPE_CHECKING:
     from channels.conversations import Conversations
 
 MAX_NOTE = 1000
+# The predicates of the partial unique indexes on a reporter's open flags (persistence.models.moderation).
+OPEN_FLAG_ON = {
+    "message_id": text("closed_at IS NULL AND message_id IS NOT NULL"),
+    "attachment_id": text("closed_at IS NULL AND attachment_id IS NOT NULL"),
+}
 
 
 async def flag_item(
@@ -80,8 +87,14 @@ async def flag_item(
         reasons=[reason],
         flags=1,
     )
-    session.add(
-        ModerationFlag(
+    # The check above cannot see a flag of the same reporter that is not committed yet; the partial
+    # unique index on open flags can, so a second flag sent at the same moment is refused here (its
+    # transaction, with what it added to the case, rolls back).
+    item = ModerationFlag.message_id if message_id is not None else ModerationFlag.attachment_id
+    filed = await session.scalar(
+        insert(ModerationFlag)
+        .values(
+            id=uuid7(),
             tenant_id=ctx.tenant_id,
             case_id=case.id,
             reporter_id=ctx.actor_id,
@@ -90,8 +103,11 @@ async def flag_item(
             reason=reason,
             note=note,
         )
+        .on_conflict_do_nothing(index_elements=[ModerationFlag.reporter_id, item], index_where=OPEN_FLAG_ON[item.key])
+        .returning(ModerationFlag.id)
     )
-    await session.flush()
+    if filed is None:
+        raise ChatError("already_flagged", "You have flagged this already; a moderator will review it.")
     ctx.audit(
         "moderation.flag",
         target_type="message" if message_id is not None else "attachment",

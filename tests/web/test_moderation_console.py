@@ -178,3 +178,38 @@ async def test_a_message_a_moderator_deleted_in_the_chat_is_named_so_in_the_cons
     await moderator.goto(f"/#/mod/case/{case['id']}")
     await expect(moderator.locator("#mod-case-title")).to_have_text("Message acted on in the chat")
     await expect(moderator.locator(".mod-case-page")).to_contain_text("Opened by a moderator")
+
+
+async def test_a_moderator_hides_a_reported_file_from_its_case(
+    login: Login, client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.web.steps import png, post
+
+    room = await channel(client, tenant, "photos", ["staff", "supervisor"])
+    staff = await tenant.headers(client, "staff")
+    uploaded = await client.post("/api/v1/files", files={"file": ("shelf.png", png(), "image/png")}, headers=staff)
+    assert uploaded.status_code == 201, uploaded.text
+    await post(client, staff, room["id"], "our shelf", attachment_ids=[uploaded.json()["id"]])
+    flagged = await client.post(
+        "/api/v1/moderation/flags",
+        json={"attachment_id": uploaded.json()["id"], "reason": "private_data"},
+        headers=await tenant.headers(client, "supervisor"),
+    )
+    assert flagged.status_code == 201, flagged.text
+
+    moderator = await login("moderator", width=DESKTOP)
+    await moderator.goto(f"/#/mod/case/{flagged.json()['case_id']}")
+    await expect(moderator.locator("#mod-case-title")).to_have_text("Reported file")
+    action = moderator.get_by_label("Action", exact=True)
+    await expect(action.locator("option[value=hide]")).to_have_count(1)
+    await expect(action.locator("option[value=delete]")).to_have_count(1)
+    await action.select_option("hide")
+    await moderator.get_by_label("Reason (required)").fill("a customer's face")
+    await moderator.get_by_role("button", name="Apply").click()
+    await expect(moderator.locator(".mod-case-page [role=status]").first).to_have_text("Done: Hide the message.")
+    member = await client.get(
+        f"/api/v1/conversations/{room['id']}/messages", headers=await tenant.headers(client, "supervisor")
+    )
+    assert [(m["body"], m.get("moderation")) for m in member.json()["messages"]] == [("", "hidden")]

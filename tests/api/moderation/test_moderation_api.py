@@ -81,3 +81,28 @@ async def test_a_catastrophic_rule_is_refused(client: AsyncTestClient[Litestar],
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_rule"
+    rules = await client.get("/api/v1/moderation/rules", headers=await tenant.headers(client, "moderator"))
+    assert rules.json() == []
+
+
+async def test_changing_a_rule_to_a_catastrophic_pattern_is_refused_and_keeps_the_rule(
+    client: AsyncTestClient[Litestar], tenant: TenantKit
+) -> None:
+    moderator = await tenant.headers(client, "moderator")
+    created = await client.post(
+        "/api/v1/moderation/rules",
+        json={"name": "pins", "kind": "regex", "action": "mask", "pattern": r"\d{4}"},
+        headers=moderator,
+    )
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["id"]
+    changed = await client.patch(f"/api/v1/moderation/rules/{rule_id}", json={"pattern": "(x+x+)+y"}, headers=moderator)
+    assert (changed.status_code, changed.json()["error"]["code"]) == (422, "invalid_rule")
+    (rule,) = (await client.get("/api/v1/moderation/rules", headers=moderator)).json()
+    assert rule["pattern"] == r"\d{4}"
+    audit = await client.get(
+        "/api/v1/moderation/audit",
+        params={"action": "moderation.rule.update"},
+        headers=await tenant.headers(client, "admin"),
+    )
+    assert audit.json()["total"] == 0

@@ -35,9 +35,11 @@ function actionsFor(c, taken) {
   const kinds = [];
   if (open && c.held) kinds.push("approve", "reject");
   if (open) kinds.push("dismiss");
-  if (c.message_id && open && !hidden && !c.held) kinds.push("hide");
-  if (c.message_id && hidden) kinds.push("restore");
-  if (c.message_id && open) kinds.push("delete");
+  // A reported file is hidden or deleted with the message that shared it.
+  const item = c.message_id || c.attachment_id;
+  if (item && open && !hidden && !c.held) kinds.push("hide");
+  if (item && hidden) kinds.push("restore");
+  if (item && open) kinds.push("delete");
   if (c.author_id) kinds.push("warn", "mute", "suspend");
   return kinds;
 }
