@@ -11,7 +11,7 @@ from uuid_utils.compat import uuid7
 
 from channels.filetypes import EARLY_BYTES, early_refusal, image_size, refused_extension, safe_filename, sniff
 from persistence.jobs import enqueue
-from persistence.models import Attachment, ConversationMember, Message
+from persistence.models import Attachment, ConversationMember, Message, MessageModeration
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
@@ -177,8 +177,8 @@ async def readable_attachment(session: AsyncSession, *, attachment_id: UUID, use
     """The attachment, if ``user_id`` may read it.
 
     Shared files are readable by the members of the conversation they were shared in, as long as
-    their message is not deleted; an upload not yet shared only by its uploader. Row-level
-    security hides other tenants' files.
+    their message is not deleted, and while moderation holds or hides it by its author only; an
+    upload not yet shared only by its uploader. Row-level security hides other tenants' files.
 
     Raises:
         FileError: ``not_found`` for a file that does not exist or that the user may not read
@@ -201,7 +201,11 @@ async def _may_read(session: AsyncSession, attachment: Attachment, user_id: UUID
         Message.conversation_id == attachment.conversation_id,
         Message.deleted_at.is_(None),
     )
-    return bool(await session.scalar(select(member & live_message)))
+    # A held or hidden message's files stay with it: only its author may still fetch them (as only
+    # the author still sees its text); moderators read them through their case.
+    withheld = exists().where(MessageModeration.message_id == attachment.message_id)
+    authored = exists().where(Message.id == attachment.message_id, Message.author_id == user_id)
+    return bool(await session.scalar(select(member & live_message & (~withheld | authored))))
 
 
 async def delete_upload(session: AsyncSession, *, tenant_id: UUID, attachment_id: UUID, user_id: UUID) -> str:

@@ -7,16 +7,20 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.auth.services import AuthService
-from api.deps import Limit, Offset, OptionalId, RuntimeDep
+from api.chat.uploads import FileStorageDep, file_download, file_storage
+from api.deps import DbSession, Limit, Offset, OptionalId, RuntimeDep
+from api.errors import AppError
 from api.moderation.deps import ModerationDep, commit_and_publish, dependencies
 from api.moderation.schemas import TakeAction
 from channels.moderation.actions import Enforcement
 from channels.moderation.cases import CaseQueue
 from channels.moderation.views import ActionView, CaseDetail, CaseStatus, CaseView
+from persistence.models import Attachment
 
 # The client's page for appealing a suspension without a session (views/suspension.js).
 SUSPENSION_APPEAL_PAGE = "/#/suspension-appeal"
@@ -27,7 +31,7 @@ class CaseController(Controller):
     path = "/api/v1/moderation/cases"
     tags = ["moderation"]
     guards = [requires(Permission.MODERATION_REVIEW)]
-    dependencies = dependencies
+    dependencies = {**dependencies, "file_storage": file_storage}
 
     @get("/", operation_id="ListCases")
     async def list_cases(
@@ -58,6 +62,18 @@ class CaseController(Controller):
     async def detail(self, case_id: CaseId, moderation: ModerationDep) -> CaseDetail:
         """The case, its flags, the messages around it, the author's other cases and the actions taken."""
         return await CaseQueue(moderation).detail(case_id)
+
+    @get("/{case_id:uuid}/file", operation_id="GetCaseFile")
+    async def case_file(
+        self, case_id: CaseId, moderation: ModerationDep, db_session: DbSession, file_storage: FileStorageDep
+    ) -> Stream:
+        """The reported file's bytes, for a moderator who need not be a member of its conversation
+        (404 when the case is about a message, or the file is gone)."""
+        case = await CaseQueue(moderation).get(case_id)
+        attachment = await db_session.get(Attachment, case.attachment_id) if case.attachment_id else None
+        if attachment is None or attachment.message_id is None:
+            raise AppError("not_found", "No such file.", status_code=404)
+        return await file_download(file_storage, attachment)
 
     @post("/{case_id:uuid}/claim", operation_id="ClaimCase", status_code=200)
     async def claim(self, case_id: CaseId, moderation: ModerationDep, runtime: RuntimeDep) -> CaseView:

@@ -68,3 +68,47 @@ async def test_deleting_a_reported_file_removes_it_for_good_with_the_message(
     )
     (event,) = audit.json()["items"]
     assert (event["details"]["attachment_id"], event["details"]["content"]) == (file_id, "shelf.png")
+
+
+async def test_a_hidden_messages_file_is_withheld_from_members_but_not_from_its_author(
+    client: Client, runtime: Runtime, tenant: TenantKit
+) -> None:
+    file_id, _, case_id = await reported_file(client, runtime, tenant)
+    await acted(client, tenant, "moderator", case_id, "hide", reason="a customer's face")
+
+    member = await client.get(f"/api/v1/files/{file_id}/content", headers=await tenant.headers(client, "supervisor"))
+    assert member.status_code == 404
+    author = await client.get(f"/api/v1/files/{file_id}/content", headers=await tenant.headers(client, "staff"))
+    assert (author.status_code, author.content) == (200, png(4, 4))
+
+
+async def test_a_moderator_outside_the_conversation_opens_the_reported_file_through_its_case(
+    client: Client, runtime: Runtime, tenant: TenantKit
+) -> None:
+    file_id, _, case_id = await reported_file(client, runtime, tenant)
+    moderator = await tenant.headers(client, "moderator")
+
+    direct = await client.get(f"/api/v1/files/{file_id}/content", headers=moderator)
+    assert direct.status_code == 404
+    through_case = await client.get(f"/api/v1/moderation/cases/{case_id}/file", headers=moderator)
+    assert (through_case.status_code, through_case.content) == (200, png(4, 4))
+    assert through_case.headers["content-type"] == "image/png"
+
+
+async def test_a_case_file_is_refused_to_members_and_for_a_case_about_a_message(
+    client: Client, runtime: Runtime, tenant: TenantKit
+) -> None:
+    _, message_id, case_id = await reported_file(client, runtime, tenant)
+    member = await client.get(f"/api/v1/moderation/cases/{case_id}/file", headers=await tenant.headers(client, "staff"))
+    assert member.status_code == 403
+
+    flagged = await client.post(
+        "/api/v1/moderation/flags",
+        json={"message_id": str(message_id), "reason": "spam"},
+        headers=await tenant.headers(client, "supervisor"),
+    )
+    message_case = flagged.json()["case_id"]
+    answer = await client.get(
+        f"/api/v1/moderation/cases/{message_case}/file", headers=await tenant.headers(client, "moderator")
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")

@@ -126,7 +126,7 @@ export class CasePage {
 
     const reported = h("div", { class: "mod-block" }, h("h3", {}, c.appeal_id ? "Content as it was" : "Content as reported"),
       h("div", { class: "body mod-quote" }, renderBody(c.content || "", (id) => this.store.nameOf(id), me)),
-      c.attachment_id ? h("a", { href: `/api/v1/files/${c.attachment_id}/content`, target: "_blank", rel: "noopener noreferrer" }, "Open the file") : null);
+      c.attachment_id ? h("a", { href: `/api/v1/moderation/cases/${c.id}/file`, target: "_blank", rel: "noopener noreferrer" }, "Open the file") : null);
 
     const around = context.length ? h("div", { class: "mod-block" }, h("h3", {}, "In context"),
       h("ol", { class: "mod-context" }, context.map((m) => h("li", { class: m.id === c.message_id ? "mod-context-item reported" : "mod-context-item" },
