@@ -30,6 +30,19 @@ async def test_a_blocking_rule_refuses_the_message(runtime: Runtime, tenant: Ten
     assert refusal.value.code == "blocked_by_rule"
 
 
+async def test_a_disabled_rule_stops_firing_in_the_send_path(runtime: Runtime, tenant: TenantKit) -> None:
+    room = await channel(runtime, tenant, members=("staff",))
+    rule = await as_moderation(
+        runtime,
+        tenant,
+        "moderator",
+        lambda ctx, _: Rulebook(ctx).create({"name": "r", "kind": "words", "action": "block", "terms": ["tabu"]}),
+    )
+    await as_moderation(runtime, tenant, "moderator", lambda ctx, _: Rulebook(ctx).update(rule.id, {"enabled": False}))
+    message = await say(runtime, tenant, "staff", room, "tabu is fine now")
+    assert message.body == "tabu is fine now"
+
+
 async def test_a_masking_rule_stores_the_masked_text(runtime: Runtime, tenant: TenantKit) -> None:
     room = await channel(runtime, tenant, members=("staff",))
     await add_rule(runtime, tenant, kind="regex", action="mask", pattern=r"\b\d{4}-\d{4}\b")
