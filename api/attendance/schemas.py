@@ -185,3 +185,17 @@ def break_response(row: AttendanceBreak) -> BreakResponse:
 
 def policy_response(policy: WorkPolicy) -> PolicyResponse:
     return msgspec.convert(policy, PolicyResponse, from_attributes=True)
+
+
+class CorrectionRequestResponse(ResponseBody):
+    """A correction someone asked for on their own entry: ``pending`` while its approval request
+    (``approval_request_id``, kind ``attendance_correction``) is open; applied only once approved."""
+
+    id: UUID
+    """The correction's id: the approval request's ``subject_id``."""
+    approval_request_id: UUID
+    attendance_id: UUID
+    status: str
+    reason: str
+    clock_in_at: datetime | None = None
+    clock_out_at: datetime | None = None

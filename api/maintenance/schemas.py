@@ -23,7 +23,11 @@ CommentBody = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Hours = Annotated[int, msgspec.Meta(ge=1, le=8760, description="Hours from the request to its due time.")]
 MaintenancePriority = Literal["low", "normal", "high", "urgent"]
-MaintenanceStatus = Literal["open", "in_progress", "on_hold", "resolved", "closed", "cancelled"]
+MaintenanceStatus = Literal[
+    "pending_approval", "open", "in_progress", "on_hold", "resolved", "closed", "cancelled", "rejected"
+]
+"""``pending_approval``: the estimated cost is over the tenant's threshold and waits for approval; ``rejected``:
+that approval was refused. Neither is reached by a status change."""
 
 
 class MaintenanceCreate(RequestBody):
@@ -64,6 +68,18 @@ class SlaHours(RequestBody):
     normal_hours: Hours
     high_hours: Hours
     urgent_hours: Hours
+
+
+class CostThreshold(RequestBody):
+    """Estimated costs strictly over ``threshold`` (in the tenant's currency, at most two decimals) go to approval
+    (workflow kind ``maintenance_cost``) before work starts; ``null`` sends none."""
+
+    threshold: Decimal | None
+
+
+class CostThresholdResponse(ResponseBody):
+    threshold: Decimal | None
+    """``null`` while the tenant has none: no maintenance request goes to approval."""
 
 
 class SlaResponse(ResponseBody):

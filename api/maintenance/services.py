@@ -1,6 +1,7 @@
 """Maintenance request rules: exactly one target of the tenant, a due time from the SLA, an assignee who is
 told, statuses moved only along their allowed steps (each kept with its note), and comments. Every write is
-audited in the same transaction.
+audited in the same transaction. A cost over the tenant's threshold first waits for approval
+(:mod:`api.maintenance.approval`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 from uuid_utils.compat import uuid7
 
+from api.approvals.services import cancel as cancel_approval
+from api.approvals.services import lock_open_request
 from api.audit import Origin
 from api.auth.permissions import Permission
 from api.errors import AppError
+from api.maintenance.approval import APPROVAL_KIND, AWAITING, ask_approval, cost_threshold, over
 from api.maintenance.schemas import MaintenanceDetail, maintenance_response, step_response
-from api.maintenance.sla import due_at
+from api.maintenance.sla import ACTIVE, due_at
 from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, matching, require_row, utc_now
 from delivery.notify import Priority, Recipients, notify
 from persistence.models import Asset, MaintenanceComment, MaintenanceRequest, MaintenanceStep, User, Workplace
@@ -32,12 +36,15 @@ if TYPE_CHECKING:
     from api.maintenance.schemas import CommentCreate, MaintenanceCreate, MaintenanceStatusChange, MaintenanceUpdate
 
 NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
+    # Only the cost approval moves a request out of waiting for it, or a withdrawal.
+    AWAITING: ("cancelled",),
     "open": ("in_progress", "on_hold", "resolved", "cancelled"),
     "in_progress": ("on_hold", "resolved", "cancelled"),
     "on_hold": ("in_progress", "cancelled"),
     "resolved": ("closed", "in_progress"),
     "closed": (),
     "cancelled": (),
+    "rejected": (),
 }
 NOTIFY_PRIORITY: Final[dict[str, Priority]] = {"low": "low", "normal": "normal", "high": "high", "urgent": "high"}
 MAX_COST = Decimal("9999999999.99")
@@ -111,12 +118,15 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
     async def create_request(
         self, data: MaintenanceCreate, *, actor: CurrentUser, origin: Origin
     ) -> MaintenanceRequest:
-        """Raise a request, due by the SLA of its priority; its assignee is notified.
+        """Raise a request, due by the SLA of its priority; its assignee is notified. One whose estimated cost is
+        over the tenant's threshold waits in ``pending_approval`` instead, its approval request submitted with it
+        (the assignee is told once it is approved).
 
         Raises:
             AppError: ``one_target_required`` (422) unless exactly one of asset and workplace is given;
                 ``not_found`` (404) for an asset, workplace or assignee not in the tenant;
-                ``invalid_cost`` (422).
+                ``invalid_cost`` (422); ``no_workflow`` / ``no_approvers`` (422) for a cost over the threshold
+                that nobody can approve.
         """
         if (data.asset_id is None) == (data.workplace_id is None):
             raise AppError("one_target_required", "Name exactly one of asset_id and workplace_id.", status_code=422)
@@ -126,6 +136,7 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
             await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
         await self._check_assignee(data.assignee_id)
         cost = check_cost(data.estimated_cost)
+        threshold = await cost_threshold(self.session, actor.tenant_id)
         now = utc_now()
         request = await self.create(
             MaintenanceRequest(
@@ -135,7 +146,7 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
                 asset_id=data.asset_id,
                 workplace_id=data.workplace_id,
                 priority=data.priority,
-                status="open",
+                status=AWAITING if over(cost, threshold) else "open",
                 assignee_id=data.assignee_id,
                 requested_by=actor.id,
                 due_at=await due_at(self.session, data.priority, now),
@@ -145,19 +156,37 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
         )
         self._add_step(request, actor, None, "", now)
         self._audit(actor, origin, "maintenance.create", request.id, {"priority": request.priority})
-        await self._notify_assignee(request, actor)
+        if request.status == AWAITING:
+            assert threshold is not None
+            await ask_approval(self.session, request, threshold=threshold, requester_id=actor.id, origin=origin)
+        else:
+            await self._notify_assignee(request, actor)
         return request
 
     async def update_request(
         self, request_id: UUID, data: MaintenanceUpdate, *, actor: CurrentUser, origin: Origin
     ) -> MaintenanceRequest:
         """Change a request; a new priority moves its due time (counted from its creation) and lets it
-        breach again, a new assignee is notified. The same errors as on creation."""
+        breach again, a new assignee is notified. A cost raised over both the tenant's threshold and the previous
+        cost of an active request sends it back to ``pending_approval`` until approved. The same errors as on
+        creation, and ``approval_pending`` (409) for a new cost while one waits for approval."""
         request = await self.get_for_update(request_id)
         fields = changes(data)
         await self._check_assignee(fields.get("assignee_id"))
+        threshold: Decimal | None = None
         if "estimated_cost" in fields:
             fields["estimated_cost"] = check_cost(fields["estimated_cost"])
+            if request.status == AWAITING and fields["estimated_cost"] != request.estimated_cost:
+                raise AppError(
+                    "approval_pending",
+                    "The cost waits for approval; cancel the request or wait for the decision to change it.",
+                    status_code=409,
+                )
+            raised = fields["estimated_cost"] is not None and (
+                request.estimated_cost is None or fields["estimated_cost"] > request.estimated_cost
+            )
+            if raised and request.status in ACTIVE:
+                threshold = await cost_threshold(self.session, actor.tenant_id)
         changed = sorted(name for name, value in fields.items() if getattr(request, name) != value)
         for name in changed:
             setattr(request, name, fields[name])
@@ -165,10 +194,17 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
             moved = await due_at(self.session, request.priority, request.created_at)
             if moved != request.due_at:
                 request.due_at, request.breached_at = moved, None
+        previous = request.status
+        if over(request.estimated_cost, threshold):
+            request.status = AWAITING
         request = await self.update(request)
         if changed:
             self._audit(actor, origin, "maintenance.update", request.id, {"fields": changed})
-        if "assignee_id" in changed:
+        if request.status == AWAITING and previous != AWAITING:
+            assert threshold is not None
+            self._add_step(request, actor, previous, "Estimated cost over the approval threshold.", utc_now())
+            await ask_approval(self.session, request, threshold=threshold, requester_id=actor.id, origin=origin)
+        elif "assignee_id" in changed:
             await self._notify_assignee(request, actor)
         return request
 
@@ -179,8 +215,11 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
 
         Raises:
             AppError: ``not_your_request`` (403) unless the caller is its assignee or may change any request;
-                ``invalid_transition`` (409, naming the allowed next steps).
+                ``invalid_transition`` (409, naming the allowed next steps). Cancelling one that waits for its
+                cost approval withdraws the approval request too.
         """
+        # The approval request first, then the subject: the order a decision locks them in.
+        approval = await lock_open_request(self.session, kind=APPROVAL_KIND, subject_id=request_id)
         request = await self.get_for_update(request_id)
         if request.assignee_id != actor.id and not actor.can(Permission.MAINTENANCE_WRITE):
             raise AppError(
@@ -206,6 +245,11 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
         self._audit(
             actor, origin, "maintenance.status", request.id, {"from": previous, "to": data.status, "note": data.note}
         )
+        if approval is not None and previous == AWAITING:
+            # The decision hook finds the request cancelled already and leaves it as it is.
+            await cancel_approval(
+                self.session, request_id=approval.id, actor_id=actor.id, may_manage=True, origin=origin
+            )
         return request
 
     async def comments(self, request_id: UUID, *, limit: int, offset: int) -> tuple[Sequence[MaintenanceComment], int]:

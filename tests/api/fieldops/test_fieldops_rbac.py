@@ -43,6 +43,7 @@ EXPECTED = {
     ("POST", f"{A}/breaks/start", Permission.ATTENDANCE_CLOCK),
     ("POST", f"{A}/breaks/end", Permission.ATTENDANCE_CLOCK),
     ("POST", f"{A}/{{attendance_id:uuid}}/corrections", Permission.ATTENDANCE_CORRECT),
+    ("POST", f"{A}/{{attendance_id:uuid}}/correction-requests", Permission.ATTENDANCE_CLOCK),
     ("GET", f"{A}/timesheets/mine", Permission.ATTENDANCE_CLOCK),
     ("GET", f"{A}/timesheets/{{user_id:uuid}}", Permission.ATTENDANCE_READ),
     ("GET", f"{A}/policy", Permission.ATTENDANCE_READ),

@@ -40,6 +40,8 @@ EXPECTED = {
     ("POST", f"{REQUEST}/comments", Permission.MAINTENANCE_WORK),
     ("GET", f"{M}/sla", Permission.MAINTENANCE_READ),
     ("PUT", f"{M}/sla", Permission.MAINTENANCE_WRITE),
+    ("GET", f"{M}/cost-threshold", Permission.MAINTENANCE_READ),
+    ("PUT", f"{M}/cost-threshold", Permission.APPROVALS_MANAGE),
 }
 TABLE = sorted((m, p, perm) for m, p, perm in guarded_endpoints(_APP) if p.startswith(M))
 # Alerts raised here are due at once; no later test's worker may send them.
