@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["OPERATIONS_TEMPLATES"]
 
+# Maintenance requests whose SLA clock never ran: withdrawn, refused, or still waiting for a cost approval.
+OFF_THE_CLOCK = ("cancelled", "rejected", "pending_approval")
+
 
 def _rate(part: ColumnElement[Any], whole: ColumnElement[Any]) -> ColumnElement[Any]:
     """``part / whole`` as a fraction rounded to thousandths; NULL when ``whole`` is 0."""
@@ -80,8 +83,9 @@ async def incidents(session: AsyncSession, query: ReportQuery) -> Select[Any]:
 
 
 async def maintenance_sla(session: AsyncSession, query: ReportQuery) -> Select[Any]:
-    """Per priority, requests raised in the range (cancelled ones aside): met (resolved by the due time),
-    breached (resolved late, or still unresolved past it), open within the SLA, and the rate met."""
+    """Per priority, requests raised in the range whose SLA clock runs (cancelled, rejected and those
+    still waiting for a cost approval aside): met (resolved by the due time), breached (resolved late,
+    or still unresolved past it), open within the SLA, and the rate met."""
     request = MaintenanceRequest
     now = literal(query.now, DateTime(timezone=True))
     resolved = func.coalesce(request.resolved_at, request.closed_at)
@@ -96,7 +100,7 @@ async def maintenance_sla(session: AsyncSession, query: ReportQuery) -> Select[A
             func.count().filter(resolved.is_(None), request.due_at >= now).label("open_within_sla"),
             _rate(met, met + breached).label("met_rate"),
         )
-        .where(request.created_at >= query.start, request.created_at < query.end, request.status != "cancelled")
+        .where(request.created_at >= query.start, request.created_at < query.end, request.status.not_in(OFF_THE_CLOCK))
         .group_by(request.priority)
         .order_by(request.priority)
     )

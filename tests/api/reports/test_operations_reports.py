@@ -122,6 +122,8 @@ async def test_maintenance_sla_counts_met_breached_and_open_within(client: Clien
         request("high", "open"),  # breached, still open past due
         request("high", "open", due_at=future),  # open within
         request("high", "cancelled"),  # not counted
+        request("high", "rejected"),  # not counted: refused at its cost approval
+        request("high", "pending_approval"),  # not counted: waiting for its cost approval
         request("low", "resolved", resolved=due),  # met, on the minute
     )
 
