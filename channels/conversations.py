@@ -93,16 +93,6 @@ class Conversations:
             conversation = await lock_conversation(self.session, conversation_id)
         return conversation, member
 
-    async def mine(self) -> list[tuple[Conversation, ConversationMember]]:
-        """The user's conversations with their membership, most recently active first."""
-        rows = await self.session.execute(
-            select(Conversation, ConversationMember)
-            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-            .where(ConversationMember.user_id == self.user_id)
-            .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
-        )
-        return [(conversation, member) for conversation, member in rows.tuples()]
-
     async def members(self, conversation_id: UUID) -> list[MemberView]:
         await self.visible(conversation_id)
         rows = await self.session.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -14,6 +15,8 @@ from channels.views import ReadReceipt, View
 from persistence.models import Conversation, ConversationMember, Message, ThreadFollow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Subquery
+
     from channels.conversations import Conversations
 
 
@@ -22,6 +25,16 @@ class Unread(View, kw_only=True):
     unread: int
     mentions: int
     last_read_seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """A conversation of the user, the user's membership, and what is unread in it, from one snapshot."""
+
+    conversation: Conversation
+    member: ConversationMember
+    unread: int
+    mentions: int
 
 
 class ThreadUnread(View, kw_only=True):
@@ -86,9 +99,66 @@ class ReadState:
         Deleted messages no longer count, edits change mention counts, and thread replies are
         counted per thread (:meth:`unread_threads`), as in the client.
         """
+        counts = self._counts()
+        rows = await self.session.execute(
+            select(
+                ConversationMember.conversation_id,
+                ConversationMember.last_read_seq,
+                func.coalesce(counts.c.unread, 0),
+                func.coalesce(counts.c.mentions, 0),
+            )
+            .outerjoin(counts, counts.c.conversation_id == ConversationMember.conversation_id)
+            .where(ConversationMember.user_id == self.user_id)
+        )
+        return [
+            Unread(conversation_id=cid, last_read_seq=last, unread=int(unread), mentions=int(mentions))
+            for cid, last, unread, mentions in rows
+        ]
+
+    async def summaries(self, conversation_id: UUID | None = None) -> list[Summary]:
+        """The user's conversations (or the one named) with membership and unread counts, most recently
+        active first, all read by one statement so from one snapshot.
+
+        A client takes ``last_seq`` as what it already knows and counts live events past it as new, so
+        the unread count must cover exactly the messages up to that ``last_seq``: read apart under READ
+        COMMITTED, a message committed in between would be counted here and again when its event
+        arrives (or, in the other order, never). The rows are loaded with ``populate_existing`` so a
+        conversation or membership already in the session is refreshed from this snapshot, not kept
+        as read earlier.
+
+        Args:
+            conversation_id: only this conversation; none when the user is not a member of it.
+
+        Returns:
+            One summary per conversation the user is a member of.
+        """
+        counts = self._counts(conversation_id)
+        statement = (
+            select(
+                Conversation,
+                ConversationMember,
+                func.coalesce(counts.c.unread, 0),
+                func.coalesce(counts.c.mentions, 0),
+            )
+            .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
+            .outerjoin(counts, counts.c.conversation_id == Conversation.id)
+            .where(ConversationMember.user_id == self.user_id)
+            .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
+            .execution_options(populate_existing=True)
+        )
+        if conversation_id is not None:
+            statement = statement.where(Conversation.id == conversation_id)
+        rows = await self.session.execute(statement)
+        return [
+            Summary(conversation=conversation, member=member, unread=int(unread), mentions=int(mentions))
+            for conversation, member, unread, mentions in rows.tuples()
+        ]
+
+    def _counts(self, conversation_id: UUID | None = None) -> Subquery:
+        """Unread top-level messages from others and mentions of the user, per conversation of the user."""
         me = self.user_id
         mentioned = or_(Message.mentions.contains([me]), Message.mention_channel, Message.mention_here)
-        counts = (
+        statement = (
             select(
                 Message.conversation_id,
                 func.count().label("unread"),
@@ -108,22 +178,10 @@ class ReadState:
                 Message.author_id.is_distinct_from(me),
             )
             .group_by(Message.conversation_id)
-            .subquery()
         )
-        rows = await self.session.execute(
-            select(
-                ConversationMember.conversation_id,
-                ConversationMember.last_read_seq,
-                func.coalesce(counts.c.unread, 0),
-                func.coalesce(counts.c.mentions, 0),
-            )
-            .outerjoin(counts, counts.c.conversation_id == ConversationMember.conversation_id)
-            .where(ConversationMember.user_id == me)
-        )
-        return [
-            Unread(conversation_id=cid, last_read_seq=last, unread=int(unread), mentions=int(mentions))
-            for cid, last, unread, mentions in rows
-        ]
+        if conversation_id is not None:
+            statement = statement.where(Message.conversation_id == conversation_id)
+        return statement.subquery()
 
     async def unread_threads(self) -> list[ThreadUnread]:
         """Followed threads with replies from others the user has not read."""

@@ -24,7 +24,7 @@ from api.chat.schemas import (
     UpdateConversation,
 )
 from api.deps import RuntimeDep
-from channels.reading import ReadState
+from channels.reading import ReadState, Summary
 from channels.views import ConversationView, MemberView
 from persistence.models import Conversation
 
@@ -40,20 +40,12 @@ class ConversationController(Controller):
 
     @get("/", operation_id="ListConversations")
     async def list_mine(self, conversations: ConversationsDep) -> list[ConversationSummary]:
-        """The caller's conversations, most recently active first, with unread and mention counts."""
-        unread = {u.conversation_id: u for u in await ReadState(conversations=conversations).unread()}
-        summaries = []
-        for conversation, member in await conversations.mine():
-            counts = unread.get(conversation.id)
-            summaries.append(
-                ConversationSummary(
-                    conversation=ConversationView.of(conversation),
-                    membership=MemberView.of(member),
-                    unread=counts.unread if counts else 0,
-                    mentions=counts.mentions if counts else 0,
-                )
-            )
-        return summaries
+        """The caller's conversations, most recently active first, with unread and mention counts.
+
+        Each ``last_seq`` and its counts come from one snapshot: the unread messages are exactly those
+        up to ``last_seq``, so a client counting live events past it counts none twice.
+        """
+        return [_summary(s) for s in await ReadState(conversations=conversations).summaries()]
 
     @get("/browse", operation_id="BrowseChannels")
     async def browse(
@@ -107,16 +99,16 @@ class ConversationController(Controller):
 
     @get("/{conversation_id:uuid}", operation_id="GetConversation")
     async def get_one(self, conversation_id: ConversationId, conversations: ConversationsDep) -> ConversationSummary:
-        conversation, member = await conversations.visible(conversation_id)
-        unread = next(
-            (u for u in await ReadState(conversations=conversations).unread() if u.conversation_id == conversation_id),
-            None,
-        )
+        """One conversation the caller may see; for a member, its ``last_seq`` and unread counts from one snapshot."""
+        found = await ReadState(conversations=conversations).summaries(conversation_id)
+        if found:
+            return _summary(found[0])
+        conversation, member = await conversations.visible(conversation_id)  # a public channel not joined
         return ConversationSummary(
             conversation=ConversationView.of(conversation),
             membership=MemberView.of(member) if member else None,
-            unread=unread.unread if unread else 0,
-            mentions=unread.mentions if unread else 0,
+            unread=0,
+            mentions=0,
         )
 
     @patch("/{conversation_id:uuid}", operation_id="UpdateConversation")
@@ -223,3 +215,12 @@ class ConversationController(Controller):
         position = await ReadState(conversations=conversations).mark_read(conversation_id, data.seq)
         await commit_and_publish(runtime, conversations)
         return {"last_read_seq": position}
+
+
+def _summary(summary: Summary) -> ConversationSummary:
+    return ConversationSummary(
+        conversation=ConversationView.of(summary.conversation),
+        membership=MemberView.of(summary.member),
+        unread=summary.unread,
+        mentions=summary.mentions,
+    )

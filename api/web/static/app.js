@@ -257,4 +257,16 @@ async function start(me) {
   route();
 }
 
+// A click on a push notification sends an open tab of the app to its link (delivery/static/sw.js)
+// rather than opening another; the hash routes it once signed in.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    const data = event.data;
+    if (!data || data.type !== "fieldhub:open" || typeof data.link !== "string") return;
+    const url = new URL(data.link, location.origin);
+    if (url.origin === location.origin && url.pathname === location.pathname) location.hash = url.hash || "#/";
+  });
+  navigator.serviceWorker.startMessages();
+}
+
 boot();
