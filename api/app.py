@@ -56,6 +56,7 @@ from api.leave.controllers import (
     LeaveTypeController,
 )
 from api.logs import RequestIdMiddleware, configure_logging
+from api.mail_relay.controllers import MailRelayController
 from api.maintenance.controllers import MaintenanceCommentController, MaintenanceController, SlaController
 from api.metrics import HttpMetricsMiddleware, PrometheusHubObserver, instrument_pool, mark_process_gone, metrics
 from api.moderation.controllers import (
@@ -112,6 +113,7 @@ ROUTE_HANDLERS = [
     DepartmentController,
     RoleController,
     TenantController,
+    MailRelayController,
     AuditController,
     MyDataController,
     PrivacyAdminController,

@@ -165,6 +165,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
             vapid_subject=settings.vapid_subject,
             vapid_private_key=settings.vapid_private_key,
             encryption_key=settings.encryption_key,
+            mail_relay_private_hosts=settings.mail_relay_private_hosts,
             concurrency=args.concurrency,
             job_scope=tracing.job_scope if tracing is not None else None,
             extra_handlers={

@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str | None = None
     """``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS). Unset: emails are logged, not sent."""
     mail_from: str = "fieldhub <noreply@fieldhub.local>"
+    mail_relay_private_hosts: bool = False
+    """Whether a tenant's own mail relay may be on a loopback or private address (a relay inside the
+    installation's network, development). Off: such relays are refused, so tenants cannot probe it."""
     vapid_private_key: str | None = None
     vapid_subject: str = "mailto:admin@fieldhub.local"
     log_level: LogLevel = "INFO"

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from delivery.relays import TenantRelays
+
 log = logging.getLogger("fieldhub.email")
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # linesep is CRLF already
 
@@ -50,7 +52,8 @@ class EmailSender:
 
     URL forms: ``smtp://host:port`` (STARTTLS if the server offers it), ``smtp+starttls://`` or
     ``smtp://...?starttls=required`` (STARTTLS required: refuses to send in clear text), and
-    ``smtps://`` (implicit TLS). User and password come from the URL.
+    ``smtps://`` (implicit TLS), ``smtp://...?starttls=never`` (clear text even if the server offers
+    STARTTLS). User and password come from the URL.
 
     Args:
         smtp_url: the server; ``None`` logs each mail instead of sending it (development).
@@ -79,6 +82,11 @@ class EmailSender:
         if url is None:
             return False
         return url.scheme == "smtp+starttls" or parse_qs(url.query).get("starttls", [""])[0] in ("required", "require")
+
+    @property
+    def _starttls_never(self) -> bool:
+        url = self._url
+        return url is not None and parse_qs(url.query).get("starttls", [""])[0] == "never"
 
     async def send(
         self,
@@ -170,8 +178,8 @@ class EmailSender:
             username=unquote(url.username) if url.username else None,
             password=unquote(url.password) if url.password else None,
             use_tls=implicit,
-            # True: STARTTLS or fail; None: STARTTLS when the server offers it.
-            start_tls=False if implicit else (True if self.starttls_required else None),
+            # True: STARTTLS or fail; None: STARTTLS when the server offers it; False: never (``?starttls=never``).
+            start_tls=False if implicit or self._starttls_never else (True if self.starttls_required else None),
             timeout=self._timeout,
         )
         await client.connect()
@@ -326,8 +334,11 @@ async def enqueue_email(
     return await enqueue(session, tenant_id=tenant_id, kind=EMAIL_JOB, payload=payload, idempotency_key=idempotency_key)
 
 
-def email_job_handler(sender: EmailSender) -> Callable[[ClaimedJob], Awaitable[None]]:
+def email_job_handler(
+    sender: EmailSender, *, relays: TenantRelays | None = None
+) -> Callable[[ClaimedJob], Awaitable[None]]:
     """The worker's handler for ``email.send`` jobs; the job id makes the ``Message-ID``, so retries are one mail.
+    With ``relays``, a tenant with its own mail relay sends through it (:mod:`delivery.relays`).
 
     A job whose address cannot be mailed to (queued without :func:`enqueue_email`) is finished
     without a send: retrying could never help.
@@ -339,7 +350,8 @@ def email_job_handler(sender: EmailSender) -> Callable[[ClaimedJob], Awaitable[N
         if problem is not None:
             log.warning("email job dropped: invalid address", extra={"job_id": str(job.id), "problem": problem})
             return
-        await sender.send(to=mail.to, subject=mail.subject, body=mail.body, message_id=message_id_for(job.id, sender))
+        mailer = sender if relays is None else await relays.sender_of(job.tenant_id)
+        await mailer.send(to=mail.to, subject=mail.subject, body=mail.body, message_id=message_id_for(job.id, mailer))
 
     return handle
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from delivery.relays import TenantRelays
     from persistence.engine import Database
 
 from persistence.jobs import ClaimedJob
@@ -110,6 +111,7 @@ class Escalation:
         presence: the hub's presence; ``None`` treats every user as offline.
         secret: keys the unsubscribe links.
         public_url: the app's address, for links in email.
+        relays: tenants' own mail relays; ``None`` mails every tenant through ``mailer``.
     """
 
     def __init__(
@@ -121,9 +123,11 @@ class Escalation:
         presence: PresenceCheck | None,
         secret: str,
         public_url: str,
+        relays: TenantRelays | None = None,
     ) -> None:
         self._db = db
         self._mailer = mailer
+        self._relays = relays
         self._push = push
         self._presence = presence
         self._secret = secret
@@ -349,6 +353,7 @@ class Escalation:
         settled: set[UUID] = set()
         mails: list[_Mail] = []
         async with self._db.transaction(tenant_id=tenant_id) as session:
+            mailer = await self._mailer_for(session, tenant_id)
             loaded = await load_pending(session, map(_notification_of, jobs), "email")
             user_ids = {note.user_id for note, _ in loaded.values()}
             users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
@@ -395,7 +400,7 @@ class Escalation:
                 await write_outcomes(session, skipped, outcomes)
         settled.update(job.id for job, _ in outcomes)
         if mails:
-            sends = [self._mail_one(mail) for mail in mails]
+            sends = [self._mail_one(mail, mailer) for mail in mails]
 
             async def write(session: AsyncSession, results: list[_MailResult]) -> None:
                 settled.update(await self._write_mail_results(session, results))
@@ -440,15 +445,15 @@ class Escalation:
             headers=headers,
         )
 
-    async def _mail_one(self, mail: _Mail) -> _MailResult:
-        """Send ``mail``; never raises (the outcome says what happened)."""
+    async def _mail_one(self, mail: _Mail, mailer: EmailSender) -> _MailResult:
+        """Send ``mail`` through ``mailer``; never raises (the outcome says what happened)."""
         try:
-            await self._mailer.send(
+            await mailer.send(
                 to=mail.address,
                 subject=mail.subject,
                 body=mail.text,
                 html=mail.html,
-                message_id=message_id_for(mail.job.id, self._mailer),
+                message_id=message_id_for(mail.job.id, mailer),
                 headers=mail.headers,
             )
         except PermanentEmailFailure as exc:
@@ -518,6 +523,7 @@ class Escalation:
             if not unread:
                 return
             user = await session.get_one(User, digest.user_id)
+            mailer = await self._mailer_for(session, job.tenant_id)
             if await self._suppressed(session, user.email):
                 for _, d in unread:
                     await record(session, d, "skipped", reason="address_failed", attempt=False)
@@ -533,7 +539,7 @@ class Escalation:
             "unsubscribe_url": "",
         }
         mail = render_email(locale=user.locale, template="digest", subject=subject, values=values)
-        await self._deliver_mail(job, [d for _, d in unread], user, subject, mail.text, mail.html, None)
+        await self._deliver_mail(job, [d for _, d in unread], user, subject, mail.text, mail.html, None, mailer)
 
     async def _deliver_mail(
         self,
@@ -544,18 +550,19 @@ class Escalation:
         text: str,
         html: str,
         unsubscribe_category: str | None,
+        mailer: EmailSender,
     ) -> None:
         headers: dict[str, str] = {}
         if unsubscribe_category is not None:
             url = self._unsubscribe_url(job.tenant_id, user.id, unsubscribe_category)
             headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         try:
-            await self._mailer.send(
+            await mailer.send(
                 to=user.email,
                 subject=subject,
                 body=text,
                 html=html,
-                message_id=message_id_for(job.id, self._mailer),
+                message_id=message_id_for(job.id, mailer),
                 headers=headers,
             )
         except PermanentEmailFailure as exc:
@@ -582,6 +589,10 @@ class Escalation:
         async with self._db.transaction(tenant_id=job.tenant_id) as session:
             for delivery_id in delivery_ids:
                 await record(session, delivery_id, "sent", target=user.email)
+
+    async def _mailer_for(self, session: AsyncSession, tenant_id: UUID) -> EmailSender:
+        """The tenant's own relay when it has one (:mod:`delivery.relays`), else the default mailer."""
+        return self._mailer if self._relays is None else await self._relays.sender_for(session, tenant_id)
 
     async def _suppressed(self, session: AsyncSession, address: str) -> bool:
         return await session.scalar(select(EmailSuppression.id).where(EmailSuppression.address == address)) is not None

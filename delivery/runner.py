@@ -10,11 +10,13 @@ from delivery.email import EmailSender
 from delivery.escalation import Escalation
 from delivery.jobs import job_handlers
 from delivery.push import PushSender
+from delivery.relays import TenantRelays
 from delivery.vapid import load_vapid
 from delivery.worker import Worker
 from hub.config import HubConfig
 from hub.presence import Presence
 from hub.redis_client import redis_client
+from persistence.encryption import Keyring
 from persistence.engine import Database
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ async def run_delivery_worker(
     vapid_subject: str,
     vapid_private_key: str | None = None,
     encryption_key: str | None = None,
+    mail_relay_private_hosts: bool = False,
     concurrency: int = 8,
     extra_handlers: Mapping[str, Callable[[ClaimedJob], Awaitable[None]]] | None = None,
     job_scope: JobScope | None = None,
@@ -64,16 +67,20 @@ async def run_delivery_worker(
         url=db.engine.url.render_as_string(hide_password=False), pool_size=4 + 2 * max(1, concurrency // BATCH)
     )
     senders_db.session_info.update(db.session_info)
+    # Tenants with a mail relay of their own send through it; the others through ``mailer``.
+    keyring = Keyring.from_settings(encryption_key=encryption_key, secret=secret)
+    relays = TenantRelays(keyring=keyring, default=mailer, db=senders_db, private_hosts=mail_relay_private_hosts)
     escalation = Escalation(
-        db=senders_db, mailer=mailer, push=push, presence=presence, secret=secret, public_url=public_url
+        db=senders_db, mailer=mailer, push=push, presence=presence, secret=secret, public_url=public_url, relays=relays
     )
-    handlers = {**job_handlers(mailer=mailer, escalation=escalation), **(extra_handlers or {})}
+    handlers = {**job_handlers(mailer=mailer, escalation=escalation, relays=relays), **(extra_handlers or {})}
     worker = Worker(db=senders_db, handlers=handlers, concurrency=concurrency, batch=BATCH, job_scope=job_scope)
     try:
         await worker.run(stop)
     finally:
         await push.close()
         await mailer.close()
+        await relays.close()
         if redis is not None:
             await redis.aclose()
         await senders_db.dispose()

@@ -1,7 +1,8 @@
-"""Encryption at rest of stored secrets (TOTP secrets, the VAPID private key): AES-GCM under a keyring with key ids.
+"""Encryption at rest of stored secrets (TOTP secrets, the VAPID private key, tenants' SMTP relay
+passwords): AES-GCM under a keyring with key ids.
 
 A sealed value is ``fhk1:<key id>:`` + 12-byte nonce + ciphertext, authenticated with its purpose
-(``totp``, ``vapid:default``) so a value sealed for one purpose never opens as another.
+(``totp``, ``vapid:default``, ``smtp:<tenant id>``) so a value sealed for one purpose never opens as another.
 
 The keyring comes from ``FIELDHUB_ENCRYPTION_KEY``: ``id:key`` pairs separated by commas, each key
 32 bytes in base64url (``python -c "import secrets,base64;print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"``).
@@ -142,8 +143,12 @@ async def rewrap(connection: AsyncConnection, keyring: Keyring) -> dict[str, int
     stored = {
         "mfa_totp": "SELECT id, secret_encrypted AS sealed, 'totp' AS purpose FROM mfa_totp",
         "vapid_key": "SELECT id, private_key_encrypted AS sealed, 'vapid:' || name AS purpose FROM vapid_key",
+        "mail_relay": (
+            "SELECT id, password_sealed AS sealed, 'smtp:' || tenant_id::text AS purpose"
+            " FROM mail_relay WHERE password_sealed IS NOT NULL"
+        ),
     }
-    column = {"mfa_totp": "secret_encrypted", "vapid_key": "private_key_encrypted"}
+    column = {"mfa_totp": "secret_encrypted", "vapid_key": "private_key_encrypted", "mail_relay": "password_sealed"}
     done = dict.fromkeys(stored, 0)
     for table, query in stored.items():
         for row_id, sealed, purpose in (await connection.execute(text(query))).all():

@@ -92,6 +92,8 @@ def settings(database_url: str, redis_url: str, test_data_dir: Path, smtp_server
         database_url=database_url,
         redis_url=redis_url,
         smtp_url=f"smtp://127.0.0.1:{smtp_server[1]}",
+        # The tests' relays listen on 127.0.0.1 (the refusal itself: tests/api/mail_relay).
+        mail_relay_private_hosts=True,
         data_dir=str(test_data_dir / "data"),
         secret_key="test-secret-key-not-for-production",
         login_lock_seconds=60,

@@ -113,6 +113,29 @@ class AwayEntry(ResponseBody):
     status: str
 
 
+class CalendarHoliday(ResponseBody):
+    """A public holiday on one of the calendar's dates: the tenant's (neither ``region`` nor ``workplace_id``),
+    one region's, or one workplace's."""
+
+    holiday_id: UUID
+    day: date
+    name: str
+    region: str | None = None
+    workplace_id: UUID | None = None
+
+
+class TeamCalendar(ResponseBody):
+    """Who is away from ``first`` to ``last`` (both included), and the public holidays kept there then."""
+
+    first: date
+    last: date
+    away: list[AwayEntry]
+    """By start date, then name."""
+    holidays: list[CalendarHoliday]
+    """By date; with a workplace, those kept there; with a department, the tenant's and those kept where its
+    people are assigned; otherwise all of the tenant's."""
+
+
 def leave_type_response(row: LeaveType) -> LeaveTypeResponse:
     return msgspec.convert(row, LeaveTypeResponse, from_attributes=True)
 

@@ -13,7 +13,9 @@ import msgspec
 from api.workplaces.base import local_instant
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable, Mapping
+    from datetime import date
+    from uuid import UUID
 
     from persistence.models import Shift
 
@@ -48,8 +50,11 @@ def outer_span(shift: Shift, zone: ZoneInfo) -> tuple[datetime, datetime | None]
     return first, last + timedelta(minutes=shift.duration_minutes)
 
 
-def occurrences(shift: Shift, zone: ZoneInfo, window_start: datetime, window_end: datetime) -> list[Span]:
-    """The shift's occurrences that overlap ``[window_start, window_end)``, in order."""
+def occurrences(
+    shift: Shift, zone: ZoneInfo, window_start: datetime, window_end: datetime, skip: Collection[date] = ()
+) -> list[Span]:
+    """The shift's occurrences that overlap ``[window_start, window_end)``, in order, but for those of a weekly
+    shift starting on a local date in ``skip`` (called off one by one)."""
     if shift.kind == "one_off":
         assert shift.starts_at is not None
         assert shift.ends_at is not None
@@ -67,7 +72,7 @@ def occurrences(shift: Shift, zone: ZoneInfo, window_start: datetime, window_end
     wanted = {WEEKDAYS.index(name) for name in shift.weekdays}
     found: list[Span] = []
     while day <= last_day:
-        if day.weekday() in wanted:
+        if day.weekday() in wanted and day not in skip:
             starts = local_instant(day, shift.start_time, zone)
             span = Span(starts_at=starts, ends_at=starts + length)
             if span.starts_at < window_end and span.ends_at > window_start:
@@ -77,9 +82,13 @@ def occurrences(shift: Shift, zone: ZoneInfo, window_start: datetime, window_end
 
 
 def first_overlap(
-    new: Shift, new_zone: ZoneInfo, others: Iterable[tuple[Shift, ZoneInfo]]
+    new: Shift,
+    new_zone: ZoneInfo,
+    others: Iterable[tuple[Shift, ZoneInfo]],
+    skips: Mapping[UUID, Collection[date]] | None = None,
 ) -> tuple[Shift, Span] | None:
-    """The first of ``others`` with an occurrence overlapping one of ``new``'s, and that occurrence.
+    """The first of ``others`` with an occurrence overlapping one of ``new``'s, and that occurrence; the
+    occurrences of ``others`` called off (``skips``, local dates by shift id) free their time.
 
     Each pair is compared over the time both can have occurrences in; two open-ended weekly shifts
     over :data:`HORIZON`, after which their pattern only repeats.
@@ -93,7 +102,7 @@ def first_overlap(
         if start >= end:
             continue
         mine = occurrences(new, new_zone, start, end)
-        theirs = occurrences(other, zone, start, end)
+        theirs = occurrences(other, zone, start, end, (skips or {}).get(other.id, ()))
         clash = _first_clash(mine, theirs)
         if clash is not None:
             return other, clash

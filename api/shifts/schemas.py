@@ -7,15 +7,19 @@ weekdays, a local start time and a duration, between two local dates of the work
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from api.schemas import RequestBody, ResponseBody
 from api.workplaces.schemas import ClockTime, Weekday
-from persistence.models import Shift
+from persistence.models import Shift, ShiftSkip
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 MAX_SHIFT_MINUTES = 23 * 60
 """A shift lasts at most 23 hours, so a daily pattern never overlaps itself on a 23-hour DST day."""
@@ -85,6 +89,23 @@ class ShiftResponse(ResponseBody):
     """Set once the shift is called off; a cancelled shift has no occurrences."""
     cancelled_by: UUID | None = None
     cancel_reason: str = ""
+    skipped_dates: list[date] = msgspec.field(default_factory=list)
+    """Local dates whose occurrence of this weekly shift is called off, in order."""
+
+
+class SkipResponse(ResponseBody):
+    """One occurrence of a weekly shift, called off."""
+
+    shift_id: UUID
+    user_id: UUID
+    workplace_id: UUID
+    day: date
+    """The local date it was to start on, in the workplace's time zone."""
+    starts_at: datetime
+    starts_local: str
+    reason: str
+    cancelled_at: datetime
+    cancelled_by: UUID | None = None
 
 
 class OccurrenceResponse(ResponseBody):
@@ -99,7 +120,7 @@ class OccurrenceResponse(ResponseBody):
     ends_local: str
 
 
-def shift_response(shift: Shift, timezone: str) -> ShiftResponse:
+def shift_response(shift: Shift, timezone: str, skipped: Collection[date] = ()) -> ShiftResponse:
     weekly = shift.kind == "weekly"
     return ShiftResponse(
         id=shift.id,
@@ -120,4 +141,19 @@ def shift_response(shift: Shift, timezone: str) -> ShiftResponse:
         cancelled_at=shift.cancelled_at,
         cancelled_by=shift.cancelled_by,
         cancel_reason=shift.cancel_reason,
+        skipped_dates=sorted(skipped),
+    )
+
+
+def skip_response(skip: ShiftSkip, shift: Shift, timezone: str) -> SkipResponse:
+    return SkipResponse(
+        shift_id=shift.id,
+        user_id=shift.user_id,
+        workplace_id=shift.workplace_id,
+        day=skip.day,
+        starts_at=skip.starts_at,
+        starts_local=skip.starts_at.astimezone(ZoneInfo(timezone)).isoformat(),
+        reason=skip.reason,
+        cancelled_at=skip.created_at,
+        cancelled_by=skip.cancelled_by,
     )

@@ -8,7 +8,7 @@ once cannot both pass the overlap check.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -22,8 +22,9 @@ from api.errors import AppError
 from api.shifts.notices import tell
 from api.shifts.recurrence import WEEKDAYS, Span, first_overlap, occurrences
 from api.shifts.schemas import MAX_SHIFT_MINUTES, Recurrence, ShiftCreate
+from api.shifts.skips import skip_occurrence, skipped_days
 from api.workplaces.base import FieldService, changes, equal_to, require_aware, require_row, utc_now
-from persistence.models import Shift, User, Workplace, WorkplaceAssignment
+from persistence.models import Shift, ShiftSkip, User, Workplace, WorkplaceAssignment
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,11 @@ def check_range(
             details={"fields": list(names), "max_minutes": int(longest.total_seconds() // 60)},
         )
     return starts, ends
+
+
+async def lock_person(session: AsyncSession, user_id: UUID) -> None:
+    """Hold the person's shift lock until the transaction ends: their shift changes happen one at a time."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"shift:{user_id}"})
 
 
 async def occurrences_between(
@@ -83,10 +89,13 @@ async def occurrences_between(
         statement = statement.where(Shift.user_id == user_id)
     if workplace_id is not None:
         statement = statement.where(Shift.workplace_id == workplace_id)
+    rows = (await session.execute(statement)).tuples().all()
+    weekly = [shift.id for shift, _ in rows if shift.kind == "weekly"]
+    skips = await skipped_days(session, weekly, first_day, last_day)
     found = [
         (shift, zone, span)
-        for shift, zone in (await session.execute(statement)).tuples()
-        for span in occurrences(shift, ZoneInfo(zone), starts, ends)
+        for shift, zone in rows
+        for span in occurrences(shift, ZoneInfo(zone), starts, ends, skips.get(shift.id, ()))
     ]
     return sorted(found, key=lambda item: (item[2].starts_at, str(item[0].user_id)))
 
@@ -182,6 +191,24 @@ class ShiftService(FieldService[Shift]):
         await tell(self.session, shift, shift.user_id, "cancelled", version="cancel", reason=data.reason)
         return shift
 
+    async def cancel_occurrence(
+        self, shift_id: UUID, day: date, data: ShiftCancel, *, actor: CurrentUser, origin: Origin
+    ) -> tuple[ShiftSkip, Shift, str]:
+        """Call off the occurrence of a weekly shift starting on local date ``day``; its person is told.
+        Returns the stored skip, the shift and its workplace's time zone.
+
+        Raises:
+            AppError: ``not_found`` (404), and the errors of :func:`api.shifts.skips.skip_occurrence`.
+        """
+        shift = await self.get_for_update(shift_id)
+        zone = (await self.timezones([shift]))[shift.workplace_id]
+        skip = await skip_occurrence(self.session, shift, ZoneInfo(zone), day, data.reason, actor=actor, origin=origin)
+        return skip, shift, zone
+
+    async def skipped(self, shifts: Sequence[Shift]) -> dict[UUID, set[date]]:
+        """The local dates called off of each weekly shift of ``shifts``, by shift id."""
+        return await skipped_days(self.session, [shift.id for shift in shifts if shift.kind == "weekly"])
+
     async def delete_shift(self, shift_id: UUID, *, actor: CurrentUser, origin: Origin) -> None:
         """Remove a planned shift and tell its person (``not_found`` (404) for one not in the tenant)."""
         shift = await self.get_for_update(shift_id)
@@ -193,6 +220,10 @@ class ShiftService(FieldService[Shift]):
     async def _require_fits(self, shift: Shift, lock_users: list[UUID], *, ignore: UUID | None = None) -> None:
         """Check an unsaved shift against its person's assignment and their other live shifts, holding the
         shift locks of ``lock_users`` (in that order) until the transaction ends."""
+        # Locked first: an assignment ending at the same time (which releases the person's shifts under the same
+        # lock) is then either seen ended here, or sees this shift once it is committed.
+        for user_id in lock_users:
+            await lock_person(self.session, user_id)
         await require_row(self.session, User, shift.user_id, "user_id", status="active")
         workplace: Workplace = await require_row(self.session, Workplace, shift.workplace_id, "workplace_id")
         assigned = await self.session.scalar(
@@ -204,16 +235,14 @@ class ShiftService(FieldService[Shift]):
         )
         if assigned is None:
             raise AppError("user_not_assigned", "This person is not assigned to the workplace.", status_code=422)
-        for user_id in lock_users:
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"shift:{user_id}"}
-            )
         theirs = select(Shift, Workplace.timezone).join(Workplace, Workplace.id == Shift.workplace_id)
         theirs = theirs.where(Shift.user_id == shift.user_id, Shift.cancelled_at.is_(None))
         if ignore is not None:
             theirs = theirs.where(Shift.id != ignore)
-        rows = (await self.session.execute(theirs)).tuples()
-        clash = first_overlap(shift, ZoneInfo(workplace.timezone), [(other, ZoneInfo(zone)) for other, zone in rows])
+        rows = (await self.session.execute(theirs)).tuples().all()
+        skips = await skipped_days(self.session, [other.id for other, _ in rows if other.kind == "weekly"])
+        others = [(other, ZoneInfo(zone)) for other, zone in rows]
+        clash = first_overlap(shift, ZoneInfo(workplace.timezone), others, skips)
         if clash is not None:
             other, span = clash
             raise AppError(

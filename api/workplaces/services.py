@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, or_, select
 from api.audit import Origin
 from api.errors import AppError
 from api.identity.services import check_timezone
+from api.shifts.released import release_shifts
 from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, matching, require_row, utc_now
 from api.workplaces.geo import distance_sql
 from channels.conversations import Conversations
@@ -217,7 +218,8 @@ class WorkplaceService(FieldService[Workplace], AuditsTarget):
     async def end_assignment(
         self, workplace_id: UUID, assignment_id: UUID, *, actor: CurrentUser, origin: Origin
     ) -> WorkplaceAssignment:
-        """End a current assignment (kept as history); the person leaves the workplace's channel.
+        """End a current assignment (kept as history); the person leaves the workplace's channel, and their shifts
+        there that would start later are cancelled or cut short (:mod:`api.shifts.released`), in this transaction.
 
         Raises:
             AppError: ``not_found`` (404); ``assignment_ended`` (409) when it has already ended.
@@ -232,7 +234,18 @@ class WorkplaceService(FieldService[Workplace], AuditsTarget):
         assignment.ended_by = actor.id
         await self.session.flush()
         await self._sync_channel(workplace, actor)
-        self._audit(actor, origin, "workplace.unassign", workplace.id, {"user_id": str(assignment.user_id)})
+        released = await release_shifts(self.session, assignment, workplace, actor=actor, origin=origin)
+        self._audit(
+            actor,
+            origin,
+            "workplace.unassign",
+            workplace.id,
+            {
+                "user_id": str(assignment.user_id),
+                "shifts_cancelled": [str(item) for item in released.cancelled],
+                "shifts_shortened": [str(item) for item in released.shortened],
+            },
+        )
         result: WorkplaceAssignment = assignment
         return result
 

@@ -9,7 +9,14 @@ from persistence.models.approvals import (
     ApprovalWorkflow,
 )
 from persistence.models.assets import Asset, AssetConditionEntry
-from persistence.models.attendance import AttendanceBreak, AttendanceChange, OvertimeRecord, Shift, WorkPolicy
+from persistence.models.attendance import (
+    AttendanceBreak,
+    AttendanceChange,
+    OvertimeRecord,
+    Shift,
+    ShiftSkip,
+    WorkPolicy,
+)
 from persistence.models.chat import (
     Attachment,
     Conversation,
@@ -50,6 +57,7 @@ from persistence.models.identity import (
 from persistence.models.incidents import Incident, IncidentPerson, IncidentPhoto, IncidentStep
 from persistence.models.jobs import Job
 from persistence.models.leave import LeaveRequest, LeaveType
+from persistence.models.mail_relay import MailRelay
 from persistence.models.maintenance import MaintenanceComment, MaintenanceRequest, MaintenanceSla, MaintenanceStep
 from persistence.models.moderation import (
     MessageModeration,
@@ -110,6 +118,7 @@ __all__ = [
     "Job",
     "LeaveRequest",
     "LeaveType",
+    "MailRelay",
     "MaintenanceComment",
     "MaintenanceRequest",
     "MaintenanceSla",
@@ -145,6 +154,7 @@ __all__ = [
     "ReportSchedule",
     "Role",
     "Shift",
+    "ShiftSkip",
     "Task",
     "TaskAttachment",
     "TaskChecklistItem",

@@ -10,7 +10,20 @@ from datetime import date, datetime, time
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, Time, text
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from persistence.base import AuditedModel, Model, TenantScoped
@@ -50,6 +63,21 @@ class Shift(TenantScoped, AuditedModel):
     """Set when the shift is called off: it keeps its row (and history) but has no occurrences any more."""
     cancelled_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ShiftSkip(TenantScoped, AuditedModel):
+    """One occurrence of a weekly shift called off: the shift has no occurrence starting on ``day`` any more."""
+
+    __tablename__ = "shift_skip"
+    __table_args__ = (UniqueConstraint("shift_id", "day", name="uq_shift_skip_day"),)
+
+    shift_id: Mapped[UUID] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    """The local date (workplace's time zone) the cancelled occurrence starts on."""
+    starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    """When the cancelled occurrence was to start, as it was planned."""
+    reason: Mapped[str] = mapped_column(String(500))
+    cancelled_by: Mapped[UUID | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 
 class AttendanceBreak(TenantScoped, AuditedModel):

@@ -12,6 +12,7 @@ from delivery.email import EmailSender
 from delivery.escalation import Escalation
 from delivery.jobs import job_handlers
 from delivery.push import PushSender
+from delivery.relays import TenantRelays
 from delivery.vapid import load_vapid
 from delivery.worker import JobScope, Worker
 from tests.delivery.arrange import set_aside_other_tenants_jobs
@@ -40,6 +41,13 @@ async def running_worker(
     async with runtime.db.transaction() as session:
         vapid = await load_vapid(session, secret=secret)
     push = PushSender(vapid=vapid, subject="mailto:ops@fieldhub.test", timeout=5.0)
+    # As ``fieldhub worker``: a tenant with a mail relay of its own mails through it.
+    relays = TenantRelays(
+        keyring=runtime.settings.keyring(),
+        default=mailer,
+        db=runtime.db,
+        private_hosts=runtime.settings.mail_relay_private_hosts,
+    )
     escalation = Escalation(
         db=runtime.db,
         mailer=mailer,
@@ -47,8 +55,9 @@ async def running_worker(
         presence=presence,  # type: ignore[arg-type]
         secret=secret,
         public_url="https://fieldhub.test",
+        relays=relays,
     )
-    handlers = job_handlers(mailer=mailer, escalation=escalation)
+    handlers = job_handlers(mailer=mailer, escalation=escalation, relays=relays)
     for kind in without:
         del handlers[kind]
     options = {} if concurrency is None else {"concurrency": concurrency}
@@ -62,3 +71,4 @@ async def running_worker(
         await asyncio.wait_for(task, 20)
         await push.close()
         await mailer.close()
+        await relays.close()

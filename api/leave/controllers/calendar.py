@@ -1,4 +1,4 @@
-"""The team calendar: who is away in a range of dates."""
+"""The team calendar: who is away in a range of dates, and the public holidays then."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from litestar.params import QueryParameter
 from api.auth.guards import requires
 from api.auth.permissions import Permission
 from api.deps import DbSession
-from api.leave.calendar import away
-from api.leave.schemas import AwayEntry
+from api.leave.calendar import team_calendar
+from api.leave.schemas import TeamCalendar
 
 
 class LeaveCalendarController(Controller):
@@ -31,10 +31,11 @@ class LeaveCalendarController(Controller):
         ] = None,
         workplace_id: Annotated[UUID | None, QueryParameter(description="Only people assigned here now.")] = None,
         include_pending: Annotated[bool, QueryParameter(description="Also requests awaiting approval.")] = False,
-    ) -> list[AwayEntry]:
-        """Who is away on some of the dates, by start (``422 invalid_range``; ``404 not_found`` for a department
-        or workplace not in the tenant)."""
-        return await away(
+    ) -> TeamCalendar:
+        """Who is away on some of the dates, by start, and the public holidays on them: those kept at the
+        workplace, else the tenant's and those kept where the department's people work, else all the tenant's
+        (``422 invalid_range``; ``404 not_found`` for a department or workplace not in the tenant)."""
+        return await team_calendar(
             db_session,
             first=from_,
             last=to,

@@ -1,14 +1,15 @@
-"""Shifts: plan, list, read, change, cancel and remove them, and list their occurrences in a time range."""
+"""Shifts: plan, list, read, change, cancel and remove them, call off one occurrence of a weekly one, and list
+their occurrences in a time range."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
@@ -22,7 +23,9 @@ from api.shifts.schemas import (
     ShiftCreate,
     ShiftResponse,
     ShiftUpdate,
+    SkipResponse,
     shift_response,
+    skip_response,
 )
 from api.shifts.services import check_range, occurrences_between
 
@@ -51,8 +54,8 @@ class ShiftController(Controller):
         rows, total = await shifts.page(
             limit=limit, offset=offset, user_id=user_id, workplace_id=workplace_id, cancelled=cancelled
         )
-        zones = await shifts.timezones(rows)
-        items = [shift_response(s, zones[s.workplace_id]) for s in rows]
+        zones, skipped = await shifts.timezones(rows), await shifts.skipped(rows)
+        items = [shift_response(s, zones[s.workplace_id], skipped.get(s.id, ())) for s in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     @get("/occurrences", operation_id="ListShiftOccurrences", guards=[requires(Permission.SHIFTS_READ)])
@@ -83,10 +86,10 @@ class ShiftController(Controller):
 
     @get("/{shift_id:uuid}", operation_id="GetShift", guards=[requires(Permission.SHIFTS_READ)])
     async def get_shift(self, shifts: ShiftsDep, shift_id: ShiftId) -> ShiftResponse:
-        """One shift (``404 not_found``)."""
+        """One shift, with the dates of its occurrences called off (``404 not_found``)."""
         shift = await shifts.get(shift_id)
-        zones = await shifts.timezones([shift])
-        return shift_response(shift, zones[shift.workplace_id])
+        zones, skipped = await shifts.timezones([shift]), await shifts.skipped([shift])
+        return shift_response(shift, zones[shift.workplace_id], skipped.get(shift.id, ()))
 
     @post("/", operation_id="CreateShift", status_code=201, guards=[requires(Permission.SHIFTS_WRITE)])
     async def create_shift(
@@ -118,8 +121,8 @@ class ShiftController(Controller):
         ``422 naive_datetime``, ``422 invalid_range``, ``422 user_not_assigned``, ``409 shift_overlap``.
         """
         shift = await shifts.update_shift(shift_id, data, actor=current_user, origin=origin)
-        zones = await shifts.timezones([shift])
-        return shift_response(shift, zones[shift.workplace_id])
+        zones, skipped = await shifts.timezones([shift]), await shifts.skipped([shift])
+        return shift_response(shift, zones[shift.workplace_id], skipped.get(shift.id, ()))
 
     @post(
         "/{shift_id:uuid}/cancel",
@@ -138,8 +141,35 @@ class ShiftController(Controller):
         """Call a shift off with a reason: it stays listed, has no occurrences, and its person is told
         (``404 not_found``, ``409 shift_cancelled``)."""
         shift = await shifts.cancel_shift(shift_id, data, actor=current_user, origin=origin)
-        zones = await shifts.timezones([shift])
-        return shift_response(shift, zones[shift.workplace_id])
+        zones, skipped = await shifts.timezones([shift]), await shifts.skipped([shift])
+        return shift_response(shift, zones[shift.workplace_id], skipped.get(shift.id, ()))
+
+    @post(
+        "/{shift_id:uuid}/occurrences/{day:date}/cancel",
+        operation_id="CancelShiftOccurrence",
+        status_code=201,
+        guards=[requires(Permission.SHIFTS_WRITE)],
+    )
+    async def cancel_occurrence(
+        self,
+        shifts: ShiftsDep,
+        shift_id: ShiftId,
+        day: Annotated[
+            date, PathParameter(description="The local date (workplace's time zone) the occurrence starts on.")
+        ],
+        data: JSONBody[ShiftCancel],
+        current_user: CallerDep,
+        origin: OriginDep,
+    ) -> SkipResponse:
+        """Call off one occurrence of a weekly shift with a reason: every listing of occurrences (and the board,
+        the lateness job and reports) passes over it, its time is free for another shift, and its person is told.
+
+        Errors: ``404 not_found``, ``409 shift_cancelled`` (the whole shift is), ``422 not_recurring`` (a one-off
+        shift: cancel it whole), ``422 not_an_occurrence`` (no occurrence starts on that date),
+        ``409 occurrence_cancelled`` (called off already), ``409 occurrence_started``.
+        """
+        skip, shift, zone = await shifts.cancel_occurrence(shift_id, day, data, actor=current_user, origin=origin)
+        return skip_response(skip, shift, zone)
 
     @delete("/{shift_id:uuid}", operation_id="DeleteShift", status_code=204, guards=[requires(Permission.SHIFTS_WRITE)])
     async def delete_shift(

@@ -55,6 +55,7 @@ EXPECTED = {
     ("DELETE", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_WRITE),
     ("PATCH", "/api/v1/shifts/{shift_id:uuid}", Permission.SHIFTS_WRITE),
     ("POST", "/api/v1/shifts/{shift_id:uuid}/cancel", Permission.SHIFTS_WRITE),
+    ("POST", "/api/v1/shifts/{shift_id:uuid}/occurrences/{day:date}/cancel", Permission.SHIFTS_WRITE),
     ("GET", "/api/v1/holidays", Permission.SHIFTS_READ),
     ("POST", "/api/v1/holidays", Permission.ATTENDANCE_ADMIN),
     ("PATCH", "/api/v1/holidays/{holiday_id:uuid}", Permission.ATTENDANCE_ADMIN),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
@@ -51,7 +52,9 @@ async def balance(client: Client, headers: Headers, key: str, year: int = 2030) 
 
 async def decide(runtime: Runtime, tenant: TenantKit, request_id: str, outcome: Any) -> None:
     async with runtime.db.transaction(tenant_id=tenant.id) as session:
-        await apply_decision(session, request_id=request_id, outcome=outcome, decided_by=tenant.users["supervisor"])
+        await apply_decision(
+            session, request_id=UUID(request_id), outcome=outcome, decided_by=tenant.users["supervisor"]
+        )
 
 
 async def request_count(runtime: Runtime, tenant: TenantKit) -> int:
@@ -259,12 +262,12 @@ async def test_the_calendar_shows_who_is_away(client: Client, tenant: TenantKit,
     await decide(runtime, tenant, approved, "approved")
     pending = (await ask(client, staff, type_id, MONDAY + timedelta(days=7), MONDAY + timedelta(days=7))).json()["id"]
     week = {"from": "2030-01-07", "to": "2030-01-20"}
-    shown = (await client.get(f"{LEAVE}/calendar", params=week, headers=staff)).json()
+    shown = (await client.get(f"{LEAVE}/calendar", params=week, headers=staff)).json()["away"]
     assert [(e["request_id"], e["user_name"], e["leave_type"]) for e in shown] == [(approved, "Staff", "training")]
     with_pending = await client.get(f"{LEAVE}/calendar", params=week | {"include_pending": True}, headers=staff)
-    assert [e["request_id"] for e in with_pending.json()] == [approved, pending]
+    assert [e["request_id"] for e in with_pending.json()["away"]] == [approved, pending]
     later = await client.get(f"{LEAVE}/calendar", params={"from": "2030-02-01", "to": "2030-02-28"}, headers=staff)
-    assert later.json() == []
+    assert later.json()["away"] == []
 
 
 async def test_the_calendar_narrows_to_a_workplace_or_department(
@@ -281,13 +284,13 @@ async def test_the_calendar_narrows_to_a_workplace_or_department(
     week = {"from": "2030-01-07", "to": "2030-01-13"}
     supervisor = await tenant.headers(client, "supervisor")
     here = await client.get(f"{LEAVE}/calendar", params=week | {"workplace_id": workplace["id"]}, headers=supervisor)
-    assert len(here.json()) == 1
+    assert len(here.json()["away"]) == 1
     there = await client.get(f"{LEAVE}/calendar", params=week | {"workplace_id": empty["id"]}, headers=supervisor)
-    assert there.json() == []
+    assert there.json()["away"] == []
     by_department = await client.get(
         f"{LEAVE}/calendar", params=week | {"department_id": str(department)}, headers=supervisor
     )
-    assert by_department.json() == []
+    assert by_department.json()["away"] == []
 
 
 async def test_the_calendar_refuses_other_tenants_ids_and_long_ranges(

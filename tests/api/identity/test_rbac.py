@@ -95,6 +95,11 @@ EXPECTED = {
     ("GET", "/api/v1/audit/export", Permission.AUDIT_READ),
     ("GET", "/api/v1/tenants/current/retention", Permission.TENANT_READ),
     ("PUT", "/api/v1/tenants/current/retention", Permission.TENANT_WRITE),
+    # The relay is an admin's: even reading it shows where the tenant's mail goes and with which login.
+    ("GET", "/api/v1/tenants/current/mail-relay", Permission.TENANT_WRITE),
+    ("PUT", "/api/v1/tenants/current/mail-relay", Permission.TENANT_WRITE),
+    ("DELETE", "/api/v1/tenants/current/mail-relay", Permission.TENANT_WRITE),
+    ("POST", "/api/v1/tenants/current/mail-relay/test", Permission.TENANT_WRITE),
 }
 """What each identity endpoint must require: a new endpoint, or a changed guard, has to be added here on purpose."""
 

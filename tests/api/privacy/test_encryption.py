@@ -1,6 +1,7 @@
 """Secrets at rest: sealed under a keyring with key ids, opened after a rotation, re-sealed by ``keys rewrap``;
-an enrolled TOTP secret and a generated VAPID private key are stored sealed, never in clear. (The SMTP password
-lives only in ``FIELDHUB_SMTP_URL``, never in the database: docs/architecture.md.)"""
+an enrolled TOTP secret and a generated VAPID private key are stored sealed, never in clear. (The installation's
+SMTP password lives only in ``FIELDHUB_SMTP_URL``; a tenant's own relay password is sealed too:
+tests/api/mail_relay/test_mail_relay_api.py.)"""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ async def test_rewrap_moves_a_secret_sealed_before_the_keyring_to_the_current_ke
                 ),
                 {"sealed": legacy},
             )
-            assert await rewrap(connection, keyring) == {"mfa_totp": 0, "vapid_key": 1}
+            assert await rewrap(connection, keyring) == {"mfa_totp": 0, "vapid_key": 1, "mail_relay": 0}
             sealed = await connection.scalar(text("SELECT private_key_encrypted FROM vapid_key"))
     finally:
         await engine.dispose()
