@@ -50,8 +50,13 @@ def week_overtime(days: list[TimesheetDay], policy: WorkPolicy) -> list[tuple[st
     """
     found: list[tuple[str, date, int]] = []
     regular = 0
+    # Whole minutes are counted on the week's running total, so a stay split at midnight keeps its
+    # minutes: 29 min 43 s and 2 h 30 min 17 s are 29 and 151 minutes, not 29 and 150.
+    elapsed = 0
     for day in days:
-        worked = day.net_seconds // 60
+        counted_before = elapsed // 60
+        elapsed += day.net_seconds
+        worked = elapsed // 60 - counted_before
         off = WEEKDAYS[day.date.weekday()] in policy.rest_days or day.holiday is not None
         if policy.overtime_on_rest_days and off:
             found.append(("rest_day", day.date, worked))

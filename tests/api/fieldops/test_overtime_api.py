@@ -10,11 +10,12 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
+from api.attendance.schemas import TimesheetDay
 from api.errors import AppError
-from api.overtime.compute import recompute_overtime
+from api.overtime.compute import recompute_overtime, week_overtime
 from api.overtime.decisions import apply_decision
 from api.runtime import Runtime
-from persistence.models import Notification, OvertimeRecord
+from persistence.models import Notification, OvertimeRecord, WorkPolicy
 from tests.api.fieldops.fieldkit import PARIS, Client, assign, make_workplace, stay
 from tests.api.identity.arrange import Headers, refusal
 from tests.kit import TenantKit
@@ -227,3 +228,26 @@ async def test_rules_are_set_by_admins_with_valid_values(client: Client, tenant:
     await client.put(RULES, json={"weekly_threshold_minutes": 2400}, headers=admin)
     rules = (await client.get(RULES, headers=supervisor)).json()
     assert rules == {"rest_days": ["sat", "sun"], "rest_day_overtime": False, "weekly_threshold_minutes": 2400}
+
+
+def test_a_stay_split_at_midnight_keeps_its_whole_minutes() -> None:
+    monday = datetime(2026, 1, 12, tzinfo=UTC)
+
+    def day(offset: int, net_seconds: int) -> TimesheetDay:
+        starts = monday + timedelta(days=offset)
+        return TimesheetDay(
+            date=starts.date(),
+            starts_at=starts,
+            ends_at=starts + timedelta(days=1),
+            hours=24.0,
+            worked_seconds=net_seconds,
+            break_seconds=0,
+            net_seconds=net_seconds,
+        )
+
+    policy = WorkPolicy(
+        overtime_daily_minutes=0, overtime_weekly_minutes=None, rest_days=[], overtime_on_rest_days=False
+    )
+    # 23:30:17 to 02:00:34: 29 min 43 s on Monday and 2 h 0 min 34 s on Tuesday, 2 h 30 min 17 s in all.
+    found = week_overtime([day(0, 29 * 60 + 43), day(1, 2 * 3600 + 34)], policy)
+    assert [(kind, minutes) for kind, _, minutes in found] == [("daily", 29), ("daily", 121)]
