@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from sqlalchemy import select
 
-from api.audit import record
+from api.shifts.audit import audit_shift
 from api.shifts.notices import Change, tell, tell_supervisors_released
 from api.shifts.recurrence import occurrences, outer_span
 from api.shifts.services import lock_person, shift_facts
@@ -108,7 +108,7 @@ async def release_shifts(
             details["after"] = shift_facts(shift)
             action, change = "shift.update", "changed"
             shortened.append(shift.id)
-        _audit(session, actor, origin, action, shift, details)
+        audit_shift(session, actor, origin, action, shift, details)
         await tell(session, shift, user_id, change, version=f"released:{assignment.id}", reason=REASON)
     await session.flush()
     supervisors = sorted(set(await workplace_supervisors(session, workplace.id)) - {user_id}, key=str)
@@ -123,18 +123,3 @@ async def release_shifts(
         key=str(assignment.id),
     )
     return Released(cancelled=cancelled, shortened=shortened)
-
-
-def _audit(
-    session: AsyncSession, actor: CurrentUser, origin: Origin, action: str, shift: Shift, details: dict[str, Any]
-) -> None:
-    record(
-        session,
-        tenant_id=actor.tenant_id,
-        action=action,
-        actor_user_id=actor.id,
-        origin=origin,
-        target_type="shift",
-        target_id=shift.id,
-        details={"user_id": str(shift.user_id), "workplace_id": str(shift.workplace_id), **details},
-    )

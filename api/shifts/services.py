@@ -17,8 +17,9 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import and_, or_, select, text
 
-from api.audit import Origin, record
+from api.audit import Origin
 from api.errors import AppError
+from api.shifts.audit import audit_shift
 from api.shifts.notices import tell
 from api.shifts.recurrence import WEEKDAYS, Span, first_overlap, occurrences
 from api.shifts.schemas import MAX_SHIFT_MINUTES, Recurrence, ShiftCreate
@@ -303,16 +304,7 @@ class ShiftService(FieldService[Shift]):
         )
 
     def _audit(self, actor: CurrentUser, origin: Origin, action: str, shift: Shift, details: dict[str, Any]) -> None:
-        record(
-            self.session,
-            tenant_id=actor.tenant_id,
-            action=action,
-            actor_user_id=actor.id,
-            origin=origin,
-            target_type="shift",
-            target_id=shift.id,
-            details={"user_id": str(shift.user_id), "workplace_id": str(shift.workplace_id), **details},
-        )
+        audit_shift(self.session, actor, origin, action, shift, details)
 
 
 SHAPE_FIELDS = (

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from api.audit import record
 from api.errors import AppError
+from api.shifts.audit import audit_shift
 from api.shifts.notices import tell_occurrence_cancelled
 from api.shifts.recurrence import occurrences
 from api.workplaces.base import local_instant, utc_now
@@ -114,21 +114,13 @@ async def skip_occurrence(
     )
     session.add(skip)
     await session.flush()
-    record(
+    audit_shift(
         session,
-        tenant_id=actor.tenant_id,
-        action="shift.occurrence_cancel",
-        actor_user_id=actor.id,
-        origin=origin,
-        target_type="shift",
-        target_id=shift.id,
-        details={
-            "user_id": str(shift.user_id),
-            "workplace_id": str(shift.workplace_id),
-            "day": day.isoformat(),
-            "starts_at": span.starts_at.isoformat(),
-            "reason": reason,
-        },
+        actor,
+        origin,
+        "shift.occurrence_cancel",
+        shift,
+        {"day": day.isoformat(), "starts_at": span.starts_at.isoformat(), "reason": reason},
     )
     await tell_occurrence_cancelled(session, shift, span, zone, reason=reason)
     return skip
