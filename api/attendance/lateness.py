@@ -59,15 +59,17 @@ class Late(msgspec.Struct, frozen=True, kw_only=True):
     """The occurrence is over and the person never clocked in."""
 
 
-async def late_now(session: AsyncSession, now: datetime) -> list[Late]:
+async def late_now(session: AsyncSession, now: datetime, *, late_after_minutes: int | None = None) -> list[Late]:
     """Who is late where at ``now`` (aware), in the session's tenant, latest start first.
 
     People on approved leave that local day, people who are not active, and shifts on a public holiday of
-    their workplace are not late.
+    their workplace are not late. ``late_after_minutes`` is the tenant policy's, for a caller that read it
+    already (the board); it is read here when ``None``.
     """
     now = require_aware(now, "now")
-    policy = await work_policy(session)
-    delay = timedelta(minutes=policy.late_after_minutes)
+    if late_after_minutes is None:
+        late_after_minutes = (await work_policy(session)).late_after_minutes
+    delay = timedelta(minutes=late_after_minutes)
     due = [
         (shift, zone, span)
         for shift, zone, span in await occurrences_between(session, now - LOOKBACK, now)

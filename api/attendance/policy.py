@@ -28,10 +28,29 @@ DEFAULTS: dict[str, Any] = {
 """A tenant without a saved policy: geofence refused, late after 10 minutes, weekends off, no overtime rules."""
 
 
+_CACHE_KEY = "fieldhub.work_policy"
+
+
 async def work_policy(session: AsyncSession) -> WorkPolicy:
-    """The policy of the session's tenant; an unsaved one with :data:`DEFAULTS` when it has none."""
+    """The policy of the session's tenant; an unsaved one with :data:`DEFAULTS` when it has none.
+
+    Read once per transaction: a clock-out, its overtime and a leave request each ask for it, and it only
+    changes through :func:`save_policy`, which keeps the transaction's copy current.
+    """
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None and cached[0] is session.sync_session.get_transaction():
+        policy: WorkPolicy = cached[1]
+        return policy
     saved: WorkPolicy | None = await session.scalar(select(WorkPolicy))
-    return saved or WorkPolicy(**DEFAULTS)
+    return remember_policy(session, saved)
+
+
+def remember_policy(session: AsyncSession, saved: WorkPolicy | None) -> WorkPolicy:
+    """Keep ``saved`` (the defaults when ``None``) as the policy :func:`work_policy` answers for the rest of
+    the transaction, for a caller that read the policy row along with something else."""
+    policy = saved or WorkPolicy(**DEFAULTS)
+    session.info[_CACHE_KEY] = (session.sync_session.get_transaction(), policy)
+    return policy
 
 
 async def save_policy(
@@ -51,6 +70,7 @@ async def save_policy(
     for name, value in fields.items():
         setattr(saved, name, value)
     await session.flush()
+    remember_policy(session, saved)
     record(
         session,
         tenant_id=actor.tenant_id,

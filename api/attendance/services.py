@@ -11,24 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import func, select, text
+from sqlalchemy import String, bindparam, func, select, true, update
 
-from api.attendance.policy import work_policy
+from api.attendance.policy import DEFAULTS, remember_policy
 from api.attendance.schemas import DayEntry, WorkplaceDay, worked_seconds
 from api.audit import Origin, record
 from api.errors import AppError
 from api.overtime.compute import recompute_overtime
 from api.workplaces.base import FieldService, require_aware, require_not_future, require_row, utc_now
 from api.workplaces.geo import distance_m
-from persistence.models import AttendanceBreak, AttendanceRecord, Workplace, WorkplaceAssignment
+from persistence.models import AttendanceBreak, AttendanceRecord, Workplace, WorkplaceAssignment, WorkPolicy
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.attendance.schemas import BreakEvent, ClockIn, ClockOut
@@ -42,9 +43,91 @@ OFFLINE_WINDOW = timedelta(hours=72)
 
 async def lock_person(session: AsyncSession, user_id: UUID) -> None:
     """Serialise changes to one person's attendance until the transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"attendance:{user_id}"}
+    await session.execute(_LOCK, {"lock_key": _person_key(user_id)})
+
+
+def _person_key(user_id: UUID) -> str:
+    return f"attendance:{user_id}"
+
+
+_PERSON_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_key", type_=String), 0))
+"""The advisory lock on ``:lock_key`` (:func:`_person_key`), as a column to select alone or with a read that
+does not need it."""
+_LOCK = select(_PERSON_LOCK)
+
+
+class Geofenced(Protocol):
+    """A workplace's position and geofence: a ``Workplace`` or a row with these columns."""
+
+    @property
+    def latitude(self) -> float: ...
+    @property
+    def longitude(self) -> float: ...
+    @property
+    def geofence_radius_m(self) -> int: ...
+
+
+_WORKPLACE = cast("Table", Workplace.__table__)
+_ASSIGNMENT = cast("Table", WorkplaceAssignment.__table__)
+_POLICY = cast("Table", WorkPolicy.__table__)
+_RECORD = cast("Table", AttendanceRecord.__table__)
+_BREAK = cast("Table", AttendanceBreak.__table__)
+
+# Built once: putting a statement together costs about as much Python as sending it.
+_CLOCK_IN_WORKPLACE = select(
+    _PERSON_LOCK.label("locked"),
+    _WORKPLACE.c.id,
+    _WORKPLACE.c.status,
+    _WORKPLACE.c.latitude,
+    _WORKPLACE.c.longitude,
+    _WORKPLACE.c.geofence_radius_m,
+    select(_ASSIGNMENT.c.id)
+    .where(
+        _ASSIGNMENT.c.workplace_id == _WORKPLACE.c.id,
+        _ASSIGNMENT.c.user_id == bindparam("user_id"),
+        _ASSIGNMENT.c.ended_at.is_(None),
     )
+    .exists()
+    .label("assigned"),
+    select(_POLICY.c.geofence).scalar_subquery().label("geofence"),
+).where(_WORKPLACE.c.id == bindparam("workplace_id"))
+"""Takes ``:user_id``'s lock (``:lock_key``) and reads ``:workplace_id``, whether they are assigned there, and
+the tenant's geofence policy (none without a saved policy)."""
+_OPEN_RECORD = select(_RECORD.c.id, _RECORD.c.workplace_id).where(
+    _RECORD.c.user_id == bindparam("user_id"), _RECORD.c.clock_out_at.is_(None)
+)
+_CLOCK_IN_STATE = select(
+    _OPEN_RECORD.with_only_columns(_RECORD.c.id).scalar_subquery().label("open_id"),
+    _OPEN_RECORD.with_only_columns(_RECORD.c.workplace_id).scalar_subquery().label("open_workplace_id"),
+    select(_RECORD.c.clock_out_at)
+    .where(_RECORD.c.user_id == bindparam("user_id"))
+    .order_by(_RECORD.c.clock_out_at.desc().nulls_last())
+    .limit(1)
+    .scalar_subquery()
+    .label("last_out"),
+)
+"""``:user_id``'s open attendance and last clock-out."""
+_OPEN_BREAK = (
+    select(_BREAK.c.id, _BREAK.c.started_at)
+    .where(_BREAK.c.attendance_id == AttendanceRecord.id, _BREAK.c.ended_at.is_(None))
+    .limit(1)
+)
+_CLOCK_OUT_STATE = (
+    select(
+        AttendanceRecord,
+        WorkPolicy,
+        Workplace.latitude,
+        Workplace.longitude,
+        Workplace.geofence_radius_m,
+        _OPEN_BREAK.with_only_columns(_BREAK.c.id).scalar_subquery().label("break_id"),
+        _OPEN_BREAK.with_only_columns(_BREAK.c.started_at).scalar_subquery().label("break_started_at"),
+    )
+    .join(Workplace, Workplace.id == AttendanceRecord.workplace_id)
+    .outerjoin(WorkPolicy, true())
+    .where(AttendanceRecord.user_id == bindparam("user_id"), AttendanceRecord.clock_out_at.is_(None))
+)
+"""``:user_id``'s open attendance (an ORM row, so the board hears of its clock-out), the tenant's policy,
+the workplace's geofence and the open break."""
 
 
 class AttendanceService(FieldService[AttendanceRecord]):
@@ -58,6 +141,10 @@ class AttendanceService(FieldService[AttendanceRecord]):
     async def clock_in(self, data: ClockIn, *, actor: CurrentUser, origin: Origin) -> AttendanceRecord:
         """Open an attendance at ``data.workplace_id``.
 
+        Four statements: the workplace, whether one is assigned there and the tenant's geofence policy in one
+        read that also takes the person's lock; then one's open attendance and last clock-out (read after the
+        lock); the insert; and the audit entry.
+
         Raises:
             AppError: ``not_found`` (404) for a workplace not in the tenant; ``workplace_inactive`` (409);
                 ``not_assigned`` (403); ``naive_datetime`` / ``in_future`` / ``too_old`` (422) for a bad
@@ -65,51 +152,58 @@ class AttendanceService(FieldService[AttendanceRecord]):
                 instead; ``already_clocked_in`` (409);
                 ``out_of_order`` (409) for an offline clock-in before one's last clock-out.
         """
-        workplace: Workplace = await require_row(self.session, Workplace, data.workplace_id, "workplace_id")
+        workplace = (
+            await self.session.execute(
+                _CLOCK_IN_WORKPLACE,
+                {"lock_key": _person_key(actor.id), "workplace_id": data.workplace_id, "user_id": actor.id},
+            )
+        ).first()
+        if workplace is None:
+            raise AppError(
+                "not_found", "No workplace with this id.", status_code=404, details={"field": "workplace_id"}
+            )
         if workplace.status != "active":
             raise AppError("workplace_inactive", "This workplace is not active.", status_code=409)
-        await self._require_assigned(workplace.id, actor.id)
+        if not workplace.assigned:
+            raise AppError("not_assigned", "You are not assigned to this workplace.", status_code=403)
         received = utc_now()
         occurred = self._device_time(data.occurred_at, received)
-        policy = await work_policy(self.session)
-        distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, policy.geofence)
-        await self._lock_person(actor.id)
-        open_record = await self._open_record(actor.id)
-        if open_record is not None:
+        geofence = workplace.geofence or DEFAULTS["geofence"]
+        distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, geofence)
+        state = (await self.session.execute(_CLOCK_IN_STATE, {"user_id": actor.id})).one()
+        if state.open_id is not None:
             raise AppError(
                 "already_clocked_in",
                 "You are clocked in already; clock out first.",
                 status_code=409,
-                details={"attendance_id": str(open_record.id), "workplace_id": str(open_record.workplace_id)},
+                details={"attendance_id": str(state.open_id), "workplace_id": str(state.open_workplace_id)},
             )
-        last_out = await self.session.scalar(
-            select(AttendanceRecord.clock_out_at)
-            .where(AttendanceRecord.user_id == actor.id)
-            .order_by(AttendanceRecord.clock_out_at.desc().nulls_last())
-            .limit(1)
-        )
-        if last_out is not None and occurred < last_out:
+        last_out_at: datetime | None = state.last_out
+        if last_out_at is not None and occurred < last_out_at:
             raise AppError(
                 "out_of_order",
                 "This clock-in is earlier than your last clock-out.",
                 status_code=409,
-                details={"last_clock_out_at": last_out.isoformat()},
+                details={"last_clock_out_at": last_out_at.isoformat()},
             )
-        attendance = await self.create(
-            AttendanceRecord(
-                tenant_id=actor.tenant_id,
-                user_id=actor.id,
-                workplace_id=workplace.id,
-                clock_in_at=occurred,
-                clock_in_received_at=received,
-                clock_in_offline=data.occurred_at is not None,
-                clock_in_latitude=data.latitude,
-                clock_in_longitude=data.longitude,
-                clock_in_accuracy_m=data.accuracy_m,
-                clock_in_distance_m=distance,
-                clock_in_flagged=flagged,
-            )
+        attendance = AttendanceRecord(
+            tenant_id=actor.tenant_id,
+            user_id=actor.id,
+            workplace_id=workplace.id,
+            clock_in_at=occurred,
+            clock_in_received_at=received,
+            clock_in_offline=data.occurred_at is not None,
+            clock_in_latitude=data.latitude,
+            clock_in_longitude=data.longitude,
+            clock_in_accuracy_m=data.accuracy_m,
+            clock_in_distance_m=distance,
+            clock_in_flagged=flagged,
+            clock_out_offline=False,
+            clock_out_flagged=False,
         )
+        # A plain flush, not the repository's add: its refresh would read the row straight back.
+        self.session.add(attendance)
+        await self.session.flush()
         self._audit(
             actor,
             origin,
@@ -122,6 +216,9 @@ class AttendanceService(FieldService[AttendanceRecord]):
     async def clock_out(self, data: ClockOut, *, actor: CurrentUser, origin: Origin) -> AttendanceRecord:
         """Close one's open attendance.
 
+        After the person's lock, one read of the open attendance with its workplace's position, its open
+        break and the tenant's policy (kept for the overtime that follows), then the update.
+
         Raises:
             AppError: ``not_clocked_in`` (409); ``out_of_order`` (409) for a time before the clock-in;
                 ``outside_geofence`` (422); and the ``occurred_at`` errors of :meth:`clock_in`.
@@ -129,9 +226,10 @@ class AttendanceService(FieldService[AttendanceRecord]):
         received = utc_now()
         occurred = self._device_time(data.occurred_at, received)
         await self._lock_person(actor.id)
-        attendance = await self._open_record(actor.id)
-        if attendance is None:
+        found = (await self.session.execute(_CLOCK_OUT_STATE, {"user_id": actor.id})).first()
+        if found is None:
             raise AppError("not_clocked_in", "You are not clocked in.", status_code=409)
+        attendance: AttendanceRecord = found.AttendanceRecord
         if occurred < attendance.clock_in_at:
             raise AppError(
                 "out_of_order",
@@ -139,13 +237,15 @@ class AttendanceService(FieldService[AttendanceRecord]):
                 status_code=409,
                 details={"clock_in_at": attendance.clock_in_at.isoformat()},
             )
-        workplace = await self.session.get_one(Workplace, attendance.workplace_id)
-        policy = await work_policy(self.session)
-        distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, policy.geofence)
-        open_break = await self._open_break(attendance.id)
-        if open_break is not None:
+        policy = remember_policy(self.session, found.WorkPolicy)
+        distance, flagged = self._check_geofence(found, data.latitude, data.longitude, policy.geofence)
+        if found.break_id is not None:
             # Clocking out ends the break too; it cannot outlast the stay.
-            open_break.ended_at = max(occurred, open_break.started_at)
+            await self.session.execute(
+                update(_BREAK)
+                .where(_BREAK.c.id == found.break_id)
+                .values(ended_at=max(occurred, found.break_started_at), updated_at=received)
+            )
         attendance.clock_out_at = occurred
         attendance.clock_out_received_at = received
         attendance.clock_out_offline = data.occurred_at is not None
@@ -154,7 +254,8 @@ class AttendanceService(FieldService[AttendanceRecord]):
         attendance.clock_out_accuracy_m = data.accuracy_m
         attendance.clock_out_distance_m = distance
         attendance.clock_out_flagged = flagged
-        attendance = await self.update(attendance)
+        # A plain flush, not the repository's update: its merge and refresh would read the row back twice.
+        await self.session.flush()
         self._audit(
             actor,
             origin,
@@ -304,7 +405,7 @@ class AttendanceService(FieldService[AttendanceRecord]):
         return occurred
 
     @staticmethod
-    def _check_geofence(workplace: Workplace, latitude: float, longitude: float, policy: str) -> tuple[float, bool]:
+    def _check_geofence(workplace: Geofenced, latitude: float, longitude: float, policy: str) -> tuple[float, bool]:
         """The distance to the workplace in metres, and whether it lies outside the geofence (the edge is in).
 
         Outside, the tenant's policy ``refuse`` raises ``outside_geofence`` (422); ``flag`` accepts it, flagged.

@@ -17,17 +17,17 @@ from zoneinfo import ZoneInfo
 import msgspec
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import and_, not_, select, text
+from sqlalchemy import and_, case, extract, func, not_, select, text
 
 from api.approvals.services import cancel as cancel_approval
 from api.approvals.services import lock_open_request, submit
-from api.attendance.policy import work_policy
+from api.attendance.policy import DEFAULTS as POLICY_DEFAULTS
 from api.audit import Origin, record
 from api.errors import AppError
 from api.holidays.calendar import person_holidays
-from api.leave.balances import COUNTED, accrued, used, working_days
+from api.leave.balances import COUNTED, accrued, working_days
 from api.workplaces.base import AuditsTarget, FieldService, changes, equal_to, require_row, utc_now
-from persistence.models import LeaveRequest, LeaveType, User
+from persistence.models import LeaveRequest, LeaveType, User, WorkPolicy
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,23 +113,45 @@ class LeaveRequestService(FieldService[LeaveRequest]):
                 available); ``no_workflow`` / ``no_approvers`` (422) when the tenant's leave workflow finds
                 nobody to approve it.
         """
-        leave_type: LeaveType = await require_row(self.session, LeaveType, data.leave_type_id, "leave_type_id")
+        # The type, the requester's name and time zone and the tenant's rest days in one read.
+        found = (
+            await self.session.execute(
+                select(
+                    LeaveType,
+                    select(User.name).where(User.id == actor.id).scalar_subquery().label("name"),
+                    select(User.timezone).where(User.id == actor.id).scalar_subquery().label("zone"),
+                    select(WorkPolicy.rest_days).scalar_subquery().label("rest_days"),
+                ).where(LeaveType.id == data.leave_type_id)
+            )
+        ).first()
+        if found is None:
+            raise AppError(
+                "not_found", "No leave_type with this id.", status_code=404, details={"field": "leave_type_id"}
+            )
+        leave_type: LeaveType = found.LeaveType
         if not leave_type.active:
             raise AppError("leave_type_inactive", "This leave type is no longer offered.", status_code=409)
         self._check_dates(data)
-        policy = await work_policy(self.session)
+        rest_days = found.rest_days if found.rest_days is not None else POLICY_DEFAULTS["rest_days"]
         holidays = await person_holidays(self.session, actor.id, data.start_date, data.end_date)
-        days = working_days(data.start_date, data.end_date, data.part, policy.rest_days, holidays)
+        days = working_days(data.start_date, data.end_date, data.part, rest_days, holidays)
         if days == 0:
             raise AppError(
                 "no_working_days", "These dates are all rest days or holidays; nothing to take.", status_code=422
             )
-        name, zone = (await self.session.execute(select(User.name, User.timezone).where(User.id == actor.id))).one()
+        name, zone = found.name, found.zone
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"leave:{actor.id}"}
         )
-        await self._require_no_overlap(actor.id, data)
-        taken, pending = (await used(self.session, actor.id, data.start_date.year)).get(leave_type.id, (0.0, 0.0))
+        # After the lock, one read: an overlapping request, and what is taken and pending of this type.
+        other, taken, pending = await self._overlap_and_use(actor.id, leave_type.id, data)
+        if other is not None:
+            raise AppError(
+                "leave_overlap",
+                "This overlaps another pending or approved request of yours.",
+                status_code=409,
+                details={"request_id": str(other)},
+            )
         available = round(accrued(leave_type, data.start_date.year, data.end_date) - taken - pending, 2)
         if days > available and not leave_type.allow_negative:
             raise AppError(
@@ -138,20 +160,21 @@ class LeaveRequestService(FieldService[LeaveRequest]):
                 status_code=409,
                 details={"requested": days, "available": available},
             )
-        row = await self.create(
-            LeaveRequest(
-                tenant_id=actor.tenant_id,
-                user_id=actor.id,
-                leave_type_id=leave_type.id,
-                start_date=data.start_date,
-                end_date=data.end_date,
-                part=data.part,
-                days=days,
-                timezone=zone,
-                reason=data.reason,
-                status="pending",
-            )
+        row = LeaveRequest(
+            tenant_id=actor.tenant_id,
+            user_id=actor.id,
+            leave_type_id=leave_type.id,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            part=data.part,
+            days=days,
+            timezone=zone,
+            reason=data.reason,
+            status="pending",
         )
+        # A plain flush, not the repository's add: its refresh would read the row straight back.
+        self.session.add(row)
+        await self.session.flush()
         audit_request(self.session, actor.tenant_id, actor.id, origin, "leave.request", row)
         await submit(
             self.session,
@@ -192,7 +215,8 @@ class LeaveRequestService(FieldService[LeaveRequest]):
                 details={"status": row.status},
             )
         row.status, row.decided_by, row.decided_at = "cancelled", actor.id, utc_now()
-        row = await self.update(row)
+        # A plain flush, not the repository's update: its merge and refresh would read the row back twice.
+        await self.session.flush()
         audit_request(self.session, actor.tenant_id, actor.id, origin, "leave.cancel", row)
         if approval is not None:
             # The decision hook finds the request cancelled already and leaves it as it is.
@@ -215,8 +239,11 @@ class LeaveRequestService(FieldService[LeaveRequest]):
                 "crosses_year", "A request stays within one calendar year; split it at 1 January.", status_code=422
             )
 
-    async def _require_no_overlap(self, user_id: UUID, data: LeaveRequestCreate) -> None:
-        """``leave_overlap`` (409) when a pending or approved request shares a date (the other half of a day is free)."""
+    async def _overlap_and_use(
+        self, user_id: UUID, leave_type_id: UUID, data: LeaveRequestCreate
+    ) -> tuple[UUID | None, float, float]:
+        """A pending or approved request of the person sharing a date with ``data`` (the other half of a day is
+        free), and the days taken and pending of ``leave_type_id`` in the year of ``data.start_date``."""
         conditions: list[Any] = [
             LeaveRequest.user_id == user_id,
             LeaveRequest.status.in_(COUNTED),
@@ -226,14 +253,27 @@ class LeaveRequestService(FieldService[LeaveRequest]):
         if data.part != "full":
             other_half = "pm" if data.part == "am" else "am"
             conditions.append(not_(and_(LeaveRequest.part == other_half, LeaveRequest.start_date == data.start_date)))
-        other = await self.session.scalar(select(LeaveRequest.id).where(*conditions).limit(1))
-        if other is not None:
-            raise AppError(
-                "leave_overlap",
-                "This overlaps another pending or approved request of yours.",
-                status_code=409,
-                details={"request_id": str(other)},
+        of_year = (
+            LeaveRequest.user_id == user_id,
+            LeaveRequest.leave_type_id == leave_type_id,
+            LeaveRequest.status.in_(COUNTED),
+            extract("year", LeaveRequest.start_date) == data.start_date.year,
+        )
+
+        def days_in(status: str) -> Any:
+            total = func.coalesce(func.sum(case((LeaveRequest.status == status, LeaveRequest.days), else_=0.0)), 0.0)
+            return select(total).where(*of_year).scalar_subquery()
+
+        other, taken, pending = (
+            await self.session.execute(
+                select(
+                    select(LeaveRequest.id).where(*conditions).limit(1).scalar_subquery(),
+                    days_in("approved"),
+                    days_in("pending"),
+                )
             )
+        ).one()
+        return other, float(taken), float(pending)
 
 
 def leave_dates(row: LeaveRequest) -> str:

@@ -7,7 +7,7 @@ for "leave as is", so ``null`` can clear a nullable field.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -16,6 +16,9 @@ from msgspec import UNSET, UnsetType
 from api.chat.schemas_files import AttachmentResponse
 from api.schemas import RequestBody, ResponseBody
 from persistence.models import Task, TaskChecklistItem, TaskComment, TaskTimeEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -166,7 +169,8 @@ class TaskTime(ResponseBody):
     entries: list[TimeEntryResponse]
 
 
-def task_response(task: Task) -> TaskResponse:
+def task_response(task: Task | object) -> TaskResponse:
+    """The task's summary, from a ``Task`` or a row with the same column names."""
     return msgspec.convert(task, TaskResponse, from_attributes=True)
 
 
@@ -178,7 +182,8 @@ def comment_response(comment: TaskComment) -> CommentResponse:
     return msgspec.convert(comment, CommentResponse, from_attributes=True)
 
 
-def time_entry_response(entry: TaskTimeEntry) -> TimeEntryResponse:
+def time_entry_response(entry: TaskTimeEntry | Row[Any]) -> TimeEntryResponse:
+    """The entry's answer, from a ``TaskTimeEntry`` or a row of its columns."""
     seconds = None if entry.ended_at is None else int((entry.ended_at - entry.started_at).total_seconds())
     return TimeEntryResponse(
         id=entry.id,

@@ -23,7 +23,6 @@ from api.tasks.schemas import (
     TaskResponse,
     TaskStatus,
     TaskUpdate,
-    task_response,
 )
 
 StatusFilter = Annotated[TaskStatus | None, QueryParameter(description="Only tasks in this status.")]
@@ -66,7 +65,7 @@ class TaskController(Controller):
             due_before=due_before,
             search=q,
         )
-        return Page(items=[task_response(t) for t in rows], total=total, limit=limit, offset=offset)
+        return Page(items=rows, total=total, limit=limit, offset=offset)
 
     @get("/mine", operation_id="ListMyTasks", guards=[requires(Permission.TASKS_READ)])
     async def my_tasks(
@@ -95,7 +94,7 @@ class TaskController(Controller):
             due_before=due_before,
             search=q,
         )
-        return Page(items=[task_response(t) for t in rows], total=total, limit=limit, offset=offset)
+        return Page(items=rows, total=total, limit=limit, offset=offset)
 
     @get("/{task_id:uuid}", operation_id="GetTask", guards=[requires(Permission.TASKS_READ)])
     async def get_task(self, tasks: TasksDep, task_id: TaskId) -> TaskDetail:
@@ -144,4 +143,4 @@ class TaskController(Controller):
         To ``done``: ``409 blocked_by_dependencies`` while a dependency is not done, ``409 photo_required``
         without an image ``photo_attachment_id`` when the task requires a photo.
         """
-        return await tasks.detail(await tasks.change_status(task_id, data, actor=current_user, origin=origin))
+        return await tasks.change_status(task_id, data, actor=current_user, origin=origin)

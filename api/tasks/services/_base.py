@@ -3,7 +3,7 @@ and the task's live events."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from sqlalchemy import select
@@ -29,6 +29,23 @@ if TYPE_CHECKING:
     from api.auth.principal import CurrentUser
 
 
+class TaskFacts(Protocol):
+    """What a live event needs of a task: an ORM ``Task`` or a row read with these columns."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def tenant_id(self) -> UUID: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def workplace_id(self) -> UUID | None: ...
+    @property
+    def assignee_id(self) -> UUID | None: ...
+
+
 async def task_of_tenant(session: AsyncSession, task_id: UUID, *, lock: bool = False) -> Task:
     """The task ``task_id`` of the caller's tenant (locked until the transaction ends when ``lock``); 404 otherwise."""
     if lock:
@@ -45,11 +62,29 @@ async def require_worker(session: AsyncSession, task: Task, actor: CurrentUser) 
     is given to, or may change any task (``tasks:write``)."""
     if task.assignee_id == actor.id or actor.can(Permission.TASKS_WRITE):
         return
+    role = None
     if task.assignee_id is None and task.assignee_role_id is not None:
         role = await session.scalar(select(Role.name).where(Role.id == task.assignee_role_id))
-        if role in actor.roles:
-            return
+    check_worker(actor, assignee_id=task.assignee_id, assignee_role_id=task.assignee_role_id, role_name=role)
+
+
+def check_worker(
+    actor: CurrentUser, *, assignee_id: UUID | None, assignee_role_id: UUID | None, role_name: str | None
+) -> None:
+    """:func:`require_worker` on values already read: ``role_name`` is the name of ``assignee_role_id``.
+
+    Raises:
+        AppError: ``not_your_task`` (403).
+    """
+    if assignee_id == actor.id or actor.can(Permission.TASKS_WRITE):
+        return
+    if assignee_id is None and assignee_role_id is not None and role_name is not None and role_name in actor.roles:
+        return
     raise AppError("not_your_task", "Only the task's assignee or a task manager may do this.", status_code=403)
+
+
+def task_not_found() -> AppError:
+    return AppError("not_found", "No task with this id.", status_code=404, details={"field": "task_id"})
 
 
 async def audience(session: AsyncSession, task: Task) -> Recipients | None:
@@ -97,7 +132,7 @@ async def tell(
     )
 
 
-def task_state(task: Task, fields: list[str] | None = None) -> dict[str, Any]:
+def task_state(task: object, fields: list[str] | None = None) -> dict[str, Any]:
     """The task as its page shows it (and which ``fields`` changed), for its live event."""
     state: dict[str, Any] = msgspec.to_builtins(task_response(task))
     return state if fields is None else {"task": state, "fields": fields}
@@ -105,7 +140,7 @@ def task_state(task: Task, fields: list[str] | None = None) -> dict[str, Any]:
 
 def announce(
     session: AsyncSession,
-    task: Task,
+    task: TaskFacts,
     change: TaskChange,
     data: dict[str, Any],
     *,

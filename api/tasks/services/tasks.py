@@ -3,24 +3,41 @@ dependency graph, which never holds a cycle."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.filters import LIKE_ESCAPE_CHAR, escape_like_value
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import and_, any_, literal, or_, select, text
+from sqlalchemy import Text, and_, any_, bindparam, func, literal, or_, select, text, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from uuid_utils.compat import uuid7
 
 from api.errors import AppError
-from api.tasks.schemas import ChecklistItemResponse, TaskDetail, checklist_item_response, task_response
-from api.tasks.services._base import announce, audit_task, require_worker, task_of_tenant, task_state, tell
-from api.workplaces.base import FieldService, changes, equal_to, matching, require_aware, require_row, utc_now
+from api.tasks.schemas import (
+    ChecklistItemResponse,
+    TaskDetail,
+    TaskResponse,
+    checklist_item_response,
+    task_response,
+)
+from api.tasks.services._base import (
+    announce,
+    audit_task,
+    check_worker,
+    task_not_found,
+    task_of_tenant,
+    task_state,
+    tell,
+)
+from api.workplaces.base import FieldService, changes, require_aware, require_row, utc_now
 from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, UserRole, Workplace
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row, Table
+
     from api.audit import Origin
     from api.auth.principal import CurrentUser
     from api.tasks.schemas import StatusChange, TaskCreate, TaskUpdate
@@ -51,26 +68,53 @@ class TaskService(FieldService[Task]):
         due_before: datetime | None = None,
         search: str | None = None,
         mine: UUID | None = None,
-    ) -> tuple[Sequence[Task], int]:
+    ) -> tuple[list[TaskResponse], int]:
         """One page of tasks, soonest due first (undated last); ``search`` matches the title.
 
         ``mine`` names a person: their tasks, and those without an assignee given to one of their roles.
+        The page and its total come in one query (a window count), read as plain rows; a page past the
+        end asks for the total on its own, so it still reports the true one.
         """
-        filters: list[Any] = [
-            *equal_to(assignee_id=assignee_id, workplace_id=workplace_id, status=status, priority=priority),
-            *matching(search, "title"),
+        conditions: list[Any] = [
+            _TASK.c[name] == value
+            for name, value in (
+                ("assignee_id", assignee_id),
+                ("workplace_id", workplace_id),
+                ("status", status),
+                ("priority", priority),
+            )
+            if value is not None
         ]
+        if search:
+            conditions.append(_TASK.c.title.ilike(f"%{escape_like_value(search)}%", escape=LIKE_ESCAPE_CHAR))
         if mine is not None:
-            my_roles = select(UserRole.role_id).where(UserRole.user_id == mine)
-            filters.append(
-                or_(Task.assignee_id == mine, and_(Task.assignee_id.is_(None), Task.assignee_role_id.in_(my_roles)))
+            my_roles = select(_USER_ROLE.c.role_id).where(_USER_ROLE.c.user_id == mine)
+            conditions.append(
+                or_(
+                    _TASK.c.assignee_id == mine,
+                    and_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_role_id.in_(my_roles)),
+                )
             )
         if label is not None:
-            filters.append(literal(label) == any_(Task.labels))
+            conditions.append(literal(label) == any_(_TASK.c.labels))
         if due_before is not None:
-            filters.append(Task.due_at < require_aware(due_before, "due_before"))
-        order = [OrderBy("due_at", "asc"), OrderBy("id", "asc")]
-        return await self.page_of(filters, limit=limit, offset=offset, order=order)
+            conditions.append(_TASK.c.due_at < require_aware(due_before, "due_before"))
+        rows = (
+            await self.session.execute(
+                select(*_RESPONSE_COLUMNS, func.count().over().label("total"))
+                .where(*conditions)
+                .order_by(_TASK.c.due_at.asc(), _TASK.c.id.asc())
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        if rows:
+            total = int(rows[0].total)
+        elif offset == 0:
+            total = 0
+        else:
+            total = int(await self.session.scalar(select(func.count()).select_from(_TASK).where(*conditions)) or 0)
+        return [TaskResponse(**{name: row[i] for i, name in enumerate(_RESPONSE_FIELDS)}) for row in rows], total
 
     async def detail(self, task: Task) -> TaskDetail:
         """The task with its dependencies and checklist."""
@@ -150,31 +194,46 @@ class TaskService(FieldService[Task]):
             await self._notify_assignee(task, actor)
         return task
 
-    async def change_status(self, task_id: UUID, data: StatusChange, *, actor: CurrentUser, origin: Origin) -> Task:
-        """Move a task to ``data.status``.
+    async def change_status(
+        self, task_id: UUID, data: StatusChange, *, actor: CurrentUser, origin: Origin
+    ) -> TaskDetail:
+        """Move a task to ``data.status``, and answer with the task as it is now.
+
+        One locking read of what the checks need, then one ``UPDATE ... RETURNING`` of the whole task with
+        its dependencies and checklist (read after the lock, so they are current).
 
         Raises:
-            AppError: ``not_your_task`` (403); for ``done``: ``blocked_by_dependencies`` (409, naming them),
-                ``photo_required`` (409) without an image attachment when the task requires one,
-                ``not_found`` (404) for an attachment not in the tenant.
+            AppError: ``not_found`` (404); ``not_your_task`` (403); for ``done``: ``blocked_by_dependencies``
+                (409, naming them), ``photo_required`` (409) without an image attachment when the task
+                requires one, ``not_found`` (404) for an attachment not in the tenant.
         """
-        task = await task_of_tenant(self.session, task_id, lock=True)
-        await require_worker(self.session, task, actor)
-        if task.assignee_id is None and task.assignee_role_id is not None and data.status != "cancelled":
+        found = (await self.session.execute(_LOCK_FOR_STATUS, {"task_id": task_id})).first()
+        if found is None:
+            raise task_not_found()
+        check_worker(
+            actor, assignee_id=found.assignee_id, assignee_role_id=found.assignee_role_id, role_name=found.role_name
+        )
+        now = utc_now()
+        values: dict[str, Any] = {"status": data.status, "completed_at": None}
+        if found.assignee_id is None and found.assignee_role_id is not None and data.status != "cancelled":
             # Working a task given to one's role takes it: it is now one's own.
-            task.assignee_id = actor.id
+            values["assignee_id"] = actor.id
         if data.status == "done":
-            await self._check_done(task, data.photo_attachment_id)
-            task.completed_at = utc_now()
+            await self._check_done(task_id, found.requires_photo, data.photo_attachment_id)
+            values["completed_at"] = now
             if data.photo_attachment_id is not None:
-                task.photo_attachment_id = data.photo_attachment_id
+                values["photo_attachment_id"] = data.photo_attachment_id
+        unchanged = (
+            data.status == found.status and found.completed_at is None and values["completed_at"] is None
+        ) and "assignee_id" not in values
+        if unchanged:
+            # As the ORM did: nothing to write, so ``updated_at`` stays.
+            row = (await self.session.execute(_READ_DETAIL, {"task_id": task_id})).one()
         else:
-            task.completed_at = None
-        previous, task.status = task.status, data.status
-        task = await self.update(task)
-        audit_task(self.session, actor, origin, "task.status", task.id, {"from": previous, "to": data.status})
-        announce(self.session, task, "status", task_state(task), by=actor.id)
-        return task
+            row = (await self.session.execute(_SET_STATUS, {"task_id": task_id, **values, "updated_at": now})).one()
+        audit_task(self.session, actor, origin, "task.status", task_id, {"from": found.status, "to": data.status})
+        announce(self.session, row, "status", task_state(row), by=actor.id)
+        return _detail_of(row)
 
     async def add_dependency(self, task_id: UUID, depends_on_id: UUID, *, actor: CurrentUser, origin: Origin) -> Task:
         """Make ``task_id`` wait for ``depends_on_id``.
@@ -236,11 +295,11 @@ class TaskService(FieldService[Task]):
         if assignee_role_id is not None:
             await require_row(self.session, Role, assignee_role_id, "assignee_role_id")
 
-    async def _check_done(self, task: Task, photo_attachment_id: UUID | None) -> None:
+    async def _check_done(self, task_id: UUID, requires_photo: bool, photo_attachment_id: UUID | None) -> None:
         waiting = await self.session.scalars(
             select(Task.id)
             .join(TaskDependency, TaskDependency.depends_on_id == Task.id)
-            .where(TaskDependency.task_id == task.id, Task.status != "done")
+            .where(TaskDependency.task_id == task_id, Task.status != "done")
             .order_by(Task.id)
         )
         blocking = [str(i) for i in waiting]
@@ -251,7 +310,7 @@ class TaskService(FieldService[Task]):
                 status_code=409,
                 details={"task_ids": blocking},
             )
-        if not task.requires_photo:
+        if not requires_photo:
             return
         if photo_attachment_id is None:
             raise AppError("photo_required", "This task needs a photo as proof before it is done.", status_code=409)
@@ -289,6 +348,69 @@ class TaskService(FieldService[Task]):
             key=f"task.assigned:{task.id}:{task.assignee_id or task.assignee_role_id}:{uuid7()}",
             exclude=actor.id,
         )
+
+
+_TASK = cast("Table", Task.__table__)
+_ROLE = cast("Table", Role.__table__)
+_USER_ROLE = cast("Table", UserRole.__table__)
+_DEPENDENCY = cast("Table", TaskDependency.__table__)
+_CHECKLIST = cast("Table", TaskChecklistItem.__table__)
+_RESPONSE_FIELDS: tuple[str, ...] = TaskResponse.__struct_fields__
+_RESPONSE_COLUMNS = [_TASK.c[name] for name in _RESPONSE_FIELDS]
+_CHECKLIST_FIELDS = ChecklistItemResponse.__struct_fields__
+
+
+def _detail_columns() -> list[Any]:
+    """The task's dependencies (ids, in order) and checklist (JSON text, by position), for a statement on ``task``."""
+    depends_on = (
+        select(func.array_agg(aggregate_order_by(_DEPENDENCY.c.depends_on_id, _DEPENDENCY.c.depends_on_id)))
+        .where(_DEPENDENCY.c.task_id == _TASK.c.id)
+        .correlate(_TASK)
+        .scalar_subquery()
+    )
+    item = func.json_build_object(*(part for name in _CHECKLIST_FIELDS for part in (literal(name), _CHECKLIST.c[name])))
+    checklist = (
+        select(sql_cast(func.json_agg(aggregate_order_by(item, _CHECKLIST.c.position)), Text))
+        .where(_CHECKLIST.c.task_id == _TASK.c.id)
+        .correlate(_TASK)
+        .scalar_subquery()
+    )
+    return [depends_on.label("depends_on"), checklist.label("checklist")]
+
+
+# Built once: putting a statement together costs about as much Python as sending it.
+_LOCK_FOR_STATUS = (
+    select(
+        _TASK.c.assignee_id,
+        _TASK.c.assignee_role_id,
+        _TASK.c.status,
+        _TASK.c.requires_photo,
+        _TASK.c.completed_at,
+        select(_ROLE.c.name).where(_ROLE.c.id == _TASK.c.assignee_role_id).scalar_subquery().label("role_name"),
+    )
+    .where(_TASK.c.id == bindparam("task_id"))
+    .with_for_update(of=_TASK)
+)
+"""What a status change checks, the task locked until the transaction ends."""
+_SET_STATUS = update(_TASK).where(_TASK.c.id == bindparam("task_id")).returning(*_TASK.c, *_detail_columns())
+"""The status change, its new values given as parameters, answering with the task as :func:`_detail_of` reads it."""
+_READ_DETAIL = select(*_TASK.c, *_detail_columns()).where(_TASK.c.id == bindparam("task_id"))
+
+
+def _detail_of(row: Row[Any]) -> TaskDetail:
+    """The answer of a statement with ``_detail_columns``: the task with its dependencies and checklist."""
+    checklist: list[ChecklistItemResponse] = []
+    if row.checklist is not None:
+        for item in msgspec.json.decode(row.checklist, type=list[ChecklistItemResponse]):
+            if item.done_at is not None:
+                # JSON carries the session's offset; the ORM reads UTC.
+                item.done_at = item.done_at.astimezone(UTC)
+            checklist.append(item)
+    return TaskDetail(
+        **{name: getattr(row, name) for name in _RESPONSE_FIELDS},
+        depends_on=list(row.depends_on or ()),
+        checklist=checklist,
+    )
 
 
 def _str(value: UUID | None) -> str | None:

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
+from uuid_utils.compat import uuid7
 
 from api.errors import AppError
 from api.tasks.schemas import TaskTime, UserTime, time_entry_response
-from api.tasks.services._base import announce, audit_task, require_worker, task_of_tenant
+from api.tasks.services._base import (
+    announce,
+    audit_task,
+    check_worker,
+    require_worker,
+    task_not_found,
+    task_of_tenant,
+)
 from api.workplaces.base import FieldService, require_aware, require_not_future, utc_now
-from persistence.models import TaskTimeEntry
+from persistence.models import Role, Task, TaskTimeEntry
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row, Table
+
     from api.audit import Origin
     from api.auth.principal import CurrentUser
     from api.tasks.schemas import TimeEntryCreate
@@ -34,40 +46,65 @@ class TimeService(FieldService[TaskTimeEntry]):
 
     repository_type = Repo
 
-    async def start_timer(self, task_id: UUID, *, actor: CurrentUser, origin: Origin) -> TaskTimeEntry:
-        """Start the caller's timer on a task.
+    async def start_timer(self, task_id: UUID, *, actor: CurrentUser, origin: Origin) -> Row[Any]:
+        """Start the caller's timer on a task, and answer with the new entry.
+
+        One read of the task, then one ``INSERT ... ON CONFLICT DO NOTHING`` on the index that allows one
+        running timer per person: a second start (even a concurrent one) finds the conflict.
 
         Raises:
-            AppError: ``not_your_task`` (403); ``timer_running`` (409) while one of theirs runs, on any task.
+            AppError: ``not_found`` (404); ``not_your_task`` (403); ``timer_running`` (409) while one of
+                theirs runs, on any task.
         """
-        task = await task_of_tenant(self.session, task_id)
-        await require_worker(self.session, task, actor)
-        await self._lock_person(actor.id)
-        running = await self.running(actor.id)
-        if running is not None:
-            raise AppError(
-                "timer_running",
-                "Your timer is running already; stop it first.",
-                status_code=409,
-                details={"task_id": str(running.task_id), "entry_id": str(running.id)},
-            )
-        entry = await self.create(
-            TaskTimeEntry(tenant_id=actor.tenant_id, task_id=task.id, user_id=actor.id, started_at=utc_now())
+        task = (await self.session.execute(_TASK_OF_TIMER, {"task_id": task_id})).first()
+        if task is None:
+            raise task_not_found()
+        check_worker(
+            actor, assignee_id=task.assignee_id, assignee_role_id=task.assignee_role_id, role_name=task.role_name
         )
+        for _ in range(2):
+            now = utc_now()
+            values = {
+                "id": uuid7(),
+                "tenant_id": actor.tenant_id,
+                "task_id": task.id,
+                "user_id": actor.id,
+                "started_at": now,
+                "manual": False,
+                "note": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            entry = (await self.session.execute(_START, values)).first()
+            if entry is not None:
+                break
+            running = (await self.session.execute(_RUNNING, {"user_id": actor.id})).first()
+            if running is not None:
+                raise AppError(
+                    "timer_running",
+                    "Your timer is running already; stop it first.",
+                    status_code=409,
+                    details={"task_id": str(running.task_id), "entry_id": str(running.id)},
+                )
+            # The running timer was stopped between the two statements: try once more.
+        if entry is None:
+            raise AppError("timer_running", "Your timer is running already; stop it first.", status_code=409)
         audit_task(self.session, actor, origin, "task.timer.start", task.id, {"entry_id": str(entry.id)})
         announce(self.session, task, "time", _entry(entry), by=actor.id)
         return entry
 
-    async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> TaskTimeEntry:
-        """Stop the caller's running timer (``no_timer_running`` (409) when none runs)."""
-        await self._lock_person(actor.id)
-        entry = await self.running(actor.id)
+    async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> Row[Any]:
+        """Stop the caller's running timer (``no_timer_running`` (409) when none runs), in one ``UPDATE``.
+
+        Two stops at once: the second waits for the first's row lock, then finds no running timer.
+        """
+        now = utc_now()
+        entry = (await self.session.execute(_STOP, {"user_id_": actor.id, "ended_at": now, "updated_at": now})).first()
         if entry is None:
             raise AppError("no_timer_running", "You have no running timer.", status_code=409)
-        entry.ended_at = utc_now()
-        entry = await self.update(entry)
         audit_task(self.session, actor, origin, "task.timer.stop", entry.task_id, {"entry_id": str(entry.id)})
-        announce(self.session, await task_of_tenant(self.session, entry.task_id), "time", _entry(entry), by=actor.id)
+        task = _TaskOf(**{name: getattr(entry, f"of_task_{name}") for name in _TASK_FACTS})
+        announce(self.session, task, "time", _entry(entry), by=actor.id)
         return entry
 
     async def add_entry(
@@ -133,12 +170,49 @@ class TimeService(FieldService[TaskTimeEntry]):
         )
         return entry
 
-    async def _lock_person(self, user_id: UUID) -> None:
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"task-timer:{user_id}"}
-        )
+
+_TASK = cast("Table", Task.__table__)
+_ROLE = cast("Table", Role.__table__)
+_ENTRY = cast("Table", TaskTimeEntry.__table__)
+_TASK_FACTS = ("id", "tenant_id", "status", "due_at", "workplace_id", "assignee_id", "assignee_role_id")
+"""The task's columns a timer reads: who may work it, and what its live event needs."""
 
 
-def _entry(entry: TaskTimeEntry) -> dict[str, Any]:
+# Built once: putting a statement together costs about as much Python as sending it.
+_TASK_OF_TIMER = select(
+    *(_TASK.c[name] for name in _TASK_FACTS),
+    select(_ROLE.c.name).where(_ROLE.c.id == _TASK.c.assignee_role_id).scalar_subquery().label("role_name"),
+).where(_TASK.c.id == bindparam("task_id"))
+_START = (
+    insert(_ENTRY)
+    .on_conflict_do_nothing(index_elements=["user_id"], index_where=_ENTRY.c.ended_at.is_(None))
+    .returning(*_ENTRY.c)
+)
+"""A running timer, its values given as parameters; no row when the person's timer runs already."""
+_RUNNING = select(_ENTRY.c.id, _ENTRY.c.task_id).where(
+    _ENTRY.c.user_id == bindparam("user_id"), _ENTRY.c.ended_at.is_(None)
+)
+_STOP = (
+    update(_ENTRY)
+    .where(_ENTRY.c.user_id == bindparam("user_id_"), _ENTRY.c.ended_at.is_(None), _ENTRY.c.task_id == _TASK.c.id)
+    .returning(*_ENTRY.c, *(_TASK.c[name].label(f"of_task_{name}") for name in _TASK_FACTS))
+)
+"""Stop the person's (``:user_id_``) running timer, with its task's facts for the live event."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskOf:
+    """The task of a stopped timer, as its live event needs it."""
+
+    id: UUID
+    tenant_id: UUID
+    status: str
+    due_at: datetime | None
+    workplace_id: UUID | None
+    assignee_id: UUID | None
+    assignee_role_id: UUID | None
+
+
+def _entry(entry: TaskTimeEntry | Row[Any]) -> dict[str, Any]:
     state: dict[str, Any] = msgspec.to_builtins(time_entry_response(entry))
     return state
