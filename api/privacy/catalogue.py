@@ -157,6 +157,12 @@ register(
     ),
     PersonalData(domain="shifts", table="shift", subject=("user_id",), references=("created_by", "cancelled_by")),
     PersonalData(
+        domain="shifts",
+        table="shift_skip",
+        rows_via="shift_id IN (SELECT id FROM shift WHERE user_id = :user_id)",
+        references=("cancelled_by",),
+    ),
+    PersonalData(
         domain="leave",
         table="leave_request",
         subject=("user_id",),
