@@ -14,7 +14,8 @@ from advanced_alchemy.exceptions import (
 )
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from channels.errors import ChatError
 
@@ -67,6 +68,10 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
+POOL_RETRY_AFTER_SECONDS = 1
+"""What a request that found no free database connection is told to wait before trying again."""
+
+
 def error_response(
     code: str,
     message: str,
@@ -114,6 +119,19 @@ def _chat_error(_: Request[Any, Any, Any], exc: ChatError) -> Response[Any]:
     return error_response(exc.code, exc.message, exc.status_code)
 
 
+def _pool_exhausted(request: Request[Any, Any, Any], exc: PoolTimeout) -> Response[Any]:
+    # Every pooled connection stayed busy for the pool's whole timeout: the process is overloaded,
+    # which a client should meet with a retry a little later, not with an error of ours.
+    log.warning("no database connection free on %s %s", request.method, request.url.path)
+    return error_response(
+        "unavailable",
+        "The service is busy; try again in a moment.",
+        HTTP_503_SERVICE_UNAVAILABLE,
+        {"retry_after": POOL_RETRY_AFTER_SECONDS},
+        {"Retry-After": str(POOL_RETRY_AFTER_SECONDS)},
+    )
+
+
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response("internal_error", "Something went wrong on our side.", HTTP_500_INTERNAL_SERVER_ERROR)
@@ -124,5 +142,6 @@ exception_handlers: ExceptionHandlersMap = {
     HTTPException: _http_error,
     RepositoryError: _repository_error,
     ChatError: _chat_error,
+    PoolTimeout: _pool_exhausted,
     Exception: _internal_error,
 }

@@ -36,7 +36,11 @@ class Runtime:
             raise ValueError("Runtime needs database_url and redis_url; start embedded servers first")
         # Resolved once: an unconfigured key lives in a file, and requests must not read it each time.
         self.settings = settings = msgspec.structs.replace(settings, secret_key=settings.resolved_secret_key())
-        self.db = Database(url=settings.database_app_url or app_role_url(database_url))
+        self.db = Database(
+            url=settings.database_app_url or app_role_url(database_url),
+            pool_size=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
         self.redis: RedisClient = redis_client(redis_url, cluster=settings.redis_cluster)
         self.reads = build_reads(settings, self.db)
         """Where history, search and reports read: the replica while it is fresh, else ``db``."""

@@ -46,6 +46,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
     )
     public_url: str = "http://127.0.0.1:8000"
+    database_pool_size: int = 10
+    """Connections each process keeps open to the primary (as many again may open under load)."""
+    database_pool_timeout_seconds: float = 30.0
+    """How long a request waits for a free connection before it is answered ``503 unavailable``."""
     smtp_url: str | None = None
     """``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS). Unset: emails are logged, not sent."""
     mail_from: str = "fieldhub <noreply@fieldhub.local>"

@@ -34,16 +34,19 @@ class Database:
 
     Args:
         url: a PostgreSQL URL for the application role (never the owner in production).
-        pool_size: connections kept open per process.
+        pool_size: connections kept open per process (as many again may open under load).
+        pool_timeout: seconds a transaction waits for a free connection before
+            ``sqlalchemy.exc.TimeoutError`` (the API answers ``503 unavailable``).
     """
 
-    def __init__(self, *, url: str, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, *, url: str, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False) -> None:
         # Parameters carry message bodies, token hashes and sealed secrets: never in a log line or in
         # an error's text, whatever the log level.
         self.engine: AsyncEngine = create_async_engine(
             asyncpg_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=pool_timeout,
             pool_pre_ping=True,
             echo=echo,
             hide_parameters=True,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
+import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.app import create_app
 from api.runtime import Runtime
+from api.settings import Settings
+from tests.api.observability.conftest import served
 
 
 def _assert_error(body: dict[str, object], code: str) -> None:
@@ -49,3 +54,18 @@ async def test_openapi_document_lists_the_auth_endpoints(client: AsyncTestClient
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/auth/login" in response.json()["paths"]
+
+
+async def test_a_request_finding_no_free_database_connection_is_told_to_retry(settings: Settings) -> None:
+    crowded = create_app(msgspec.structs.replace(settings, database_pool_size=1, database_pool_timeout_seconds=0.2))
+    login = {"email": "nobody@example.com", "password": "not-the-password"}
+    # Served on this loop, so the test can hold the app's own pooled connections.
+    async with served(crowded) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        engine = crowded.state.runtime.db.engine
+        async with engine.connect(), engine.connect():  # the pool's one connection and its one overflow
+            response = await client.post("/api/v1/auth/login", json=login)
+        assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+        _assert_error(response.json(), "unavailable")
+        assert response.json()["error"]["details"] == {"retry_after": 1}
+        after = await client.post("/api/v1/auth/login", json=login)
+        assert after.status_code == 401
