@@ -89,6 +89,21 @@ async def _counted_by_then(
     return await as_user(runtime, tenant, "staff", count)
 
 
+async def _assert_counted_up_to_last_seq(
+    runtime: Runtime, tenant: TenantKit, conversation_id: UUID, reader: UUID, summary: dict[str, Any]
+) -> None:
+    """The summary's unread count is exactly the others' messages after its read position up to its last_seq."""
+    expected = await _counted_by_then(
+        runtime,
+        tenant,
+        conversation_id,
+        reader=reader,
+        after=summary["membership"]["last_read_seq"],
+        upto=summary["conversation"]["last_seq"],
+    )
+    assert summary["unread"] == expected
+
+
 async def test_one_conversation_s_unread_count_covers_exactly_the_messages_up_to_its_last_seq(
     client: AsyncTestClient[Litestar], app: Litestar, runtime: Runtime, tenant: TenantKit
 ) -> None:
@@ -101,15 +116,7 @@ async def test_one_conversation_s_unread_count_covers_exactly_the_messages_up_to
     assert response.status_code == 200, response.text
     summary = response.json()
     assert committed, "no message was committed during the request: the test did not force the race"
-    expected = await _counted_by_then(
-        runtime,
-        tenant,
-        conversation_id,
-        reader=staff,
-        after=summary["membership"]["last_read_seq"],
-        upto=summary["conversation"]["last_seq"],
-    )
-    assert summary["unread"] == expected
+    await _assert_counted_up_to_last_seq(runtime, tenant, conversation_id, staff, summary)
 
 
 async def test_the_conversation_list_s_unread_counts_cover_exactly_the_messages_up_to_each_last_seq(
@@ -124,12 +131,4 @@ async def test_the_conversation_list_s_unread_counts_cover_exactly_the_messages_
     assert response.status_code == 200, response.text
     summary = next(s for s in response.json() if s["conversation"]["id"] == str(conversation_id))
     assert committed, "no message was committed during the request: the test did not force the race"
-    expected = await _counted_by_then(
-        runtime,
-        tenant,
-        conversation_id,
-        reader=staff,
-        after=summary["membership"]["last_read_seq"],
-        upto=summary["conversation"]["last_seq"],
-    )
-    assert summary["unread"] == expected
+    await _assert_counted_up_to_last_seq(runtime, tenant, conversation_id, staff, summary)
