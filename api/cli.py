@@ -108,6 +108,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from channels.jobs import SWEEP_JOB, chat_job_handlers
     from channels.storage import LocalFileStorage
     from delivery.email import EmailSender
+    from delivery.relays import TenantRelays
     from delivery.runner import run_delivery_worker
     from persistence.schedule import Periodic, run_schedule
 
@@ -151,6 +152,11 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     tracing = tracing_for(settings, "worker")  # None unless an OTLP endpoint is configured
     if tracing is not None:
         tracing.start()  # a job that enqueues another carries its trace on
+    # Scheduled reports' mail: a connection or two of its own, and each tenant's own relay where it has one.
+    report_mailer = EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from)
+    report_relays = TenantRelays(
+        keyring=settings.keyring(), default=report_mailer, private_hosts=settings.mail_relay_private_hosts
+    )
     log.info("worker started")
     try:
         await run_delivery_worker(
@@ -177,15 +183,17 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
                 **privacy_job_handlers(db=db, storage=LocalFileStorage(root=settings.data_path / "files")),
                 **report_job_handlers(
                     db=db,
-                    mailer=EmailSender(smtp_url=settings.smtp_url, sender=settings.mail_from),
+                    mailer=report_mailer,
                     secret=settings.resolved_secret_key(),
                     public_url=settings.public_url,
+                    relays=report_relays,
                 ),
             },
         )
     finally:
         stop.set()
         await schedule
+        await report_relays.close()
         if backups is not None:
             # A backup in progress is abandoned (its dump or restore killed), not waited for.
             backups.cancel()

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from delivery.email import EmailSender
+    from delivery.relays import TenantRelays
     from persistence.engine import Database
     from persistence.jobs import ClaimedJob
 
@@ -116,9 +117,12 @@ def _mail(*, sender: str, to: str, schedule: ReportSchedule, run: ReportRun, lin
 
 
 def report_job_handlers(
-    *, db: Database, mailer: EmailSender, secret: str, public_url: str
+    *, db: Database, mailer: EmailSender, secret: str, public_url: str, relays: TenantRelays | None = None
 ) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
-    """The report handlers ``fieldhub worker`` runs, by job kind (the attendance summary's included)."""
+    """The report handlers ``fieldhub worker`` runs, by job kind (the attendance summary's included).
+
+    A tenant with a mail relay of its own (``relays``) gets its reports through it, as its other mail.
+    """
 
     async def due(job: ClaimedJob) -> None:
         now = datetime.fromisoformat(job.payload["slot_start"])
@@ -145,11 +149,12 @@ def report_job_handlers(
         async with db.transaction(tenant_id=job.tenant_id) as session:
             run = await session.get_one(ReportRun, run_id)
             schedule = await session.get_one(ReportSchedule, run.schedule_id)
+            sender = mailer if relays is None else await relays.sender_for(session, job.tenant_id)
         link = download_link(
             secret=secret, public_url=public_url, tenant_id=job.tenant_id, run_id=run.id, now=datetime.now(UTC)
         )
-        message = _mail(sender=mailer.sender, to=job.payload["to"], schedule=schedule, run=run, link=link)
-        message["Message-ID"] = message_id_for(job.id, mailer)
-        await mailer.send_message(message)
+        message = _mail(sender=sender.sender, to=job.payload["to"], schedule=schedule, run=run, link=link)
+        message["Message-ID"] = message_id_for(job.id, sender)
+        await sender.send_message(message)
 
     return {DUE_JOB: due, RUN_JOB: run, MAIL_JOB: mail, **summary_job_handlers(db=db)}

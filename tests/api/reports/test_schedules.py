@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,27 +20,34 @@ from api.errors import AppError
 from api.reports.jobs import report_job_handlers
 from api.reports.services import RUN_JOB, enqueue_due_runs
 from api.runtime import Runtime
+from delivery.relays import TenantRelays
 from delivery.worker import Worker
 from persistence.jobs import ClaimedJob
 from persistence.models import Incident, Notification, ReportRun, ReportSchedule
 from tests.api.fieldops.fieldkit import Client
 from tests.api.identity.arrange import Headers, refusal
 from tests.api.reports.arrange import add, parse_csv, set_tenant_timezone
+from tests.delivery.relay_server import relay_requiring_auth
+from tests.delivery.test_tenant_relay import USERNAME, give_relay
 from tests.kit import TenantKit, eventually
 from tests.mailbox import Inbox
 
 
-def handlers(runtime: Runtime) -> dict[str, Any]:
+def handlers(runtime: Runtime, relays: TenantRelays | None = None) -> dict[str, Any]:
     settings = runtime.settings
     return report_job_handlers(
-        db=runtime.db, mailer=runtime.mailer, secret=settings.resolved_secret_key(), public_url=settings.public_url
+        db=runtime.db,
+        mailer=runtime.mailer,
+        secret=settings.resolved_secret_key(),
+        public_url=settings.public_url,
+        relays=relays,
     )
 
 
 @asynccontextmanager
-async def report_worker(runtime: Runtime) -> AsyncIterator[None]:
+async def report_worker(runtime: Runtime, relays: TenantRelays | None = None) -> AsyncIterator[None]:
     """A worker running the report jobs, as ``fieldhub worker`` does."""
-    running = Worker(db=runtime.db, handlers=handlers(runtime), poll_seconds=0.5)
+    running = Worker(db=runtime.db, handlers=handlers(runtime, relays), poll_seconds=0.5)
     stop = asyncio.Event()
     task = asyncio.create_task(running.run(stop))
     try:
@@ -188,3 +196,23 @@ async def test_a_run_failing_its_last_attempt_is_marked_failed_and_its_owner_not
     assert await state() == ("queued", 0)
     await attempt(3)
     assert await eventually(state) == ("failed", 1)
+
+
+async def test_a_scheduled_report_of_a_tenant_with_its_own_relay_leaves_through_it(
+    client: Client, tenant: TenantKit, runtime: Runtime, inbox: Inbox
+) -> None:
+    admin = await tenant.headers(client)
+    recipient = f"boss@{tenant.slug}.example"
+    password = f"pw-{secrets.token_hex(8)}"
+    created = await schedule(client, admin, recipients=[recipient])
+    await due_runs(tenant, datetime.now(UTC) + timedelta(days=1))
+    relays = TenantRelays(keyring=runtime.settings.keyring(), default=runtime.mailer, private_hosts=True)
+    with relay_requiring_auth(USERNAME, password) as (ours, _, port):
+        await give_relay(runtime, tenant, port=port, password=password)
+        async with report_worker(runtime, relays):
+            mail = await ours.wait_for(recipient, timeout=20)
+        await relays.close()
+    assert (mail["Subject"], mail["From"]) == ("Report: Daily incidents", "Acme Ops <ops@acme.example>")
+    assert all(message["To"] != recipient for message in inbox.messages)
+    runs = await client.get(f"/api/v1/reports/schedules/{created['id']}/runs", headers=admin)
+    assert [run["status"] for run in runs.json()] == ["succeeded"]
