@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
-from tests.api.observability.conftest import served
+from tests.serving import served
 
 
 def _assert_error(body: dict[str, object], code: str) -> None:

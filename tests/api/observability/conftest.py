@@ -1,21 +1,16 @@
-"""Observability fixtures: the app served by a real uvicorn in this process, every log line captured,
-a worker running every delivery job kind against the session's SMTP server, and an OTLP receiver."""
+"""Observability fixtures: every log line captured, a worker running every delivery job kind against the
+session's SMTP server, and an OTLP receiver (the app itself is served by ``tests.serving.served``)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import uvicorn
-from litestar import Litestar
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from api.logs import JsonFormatter
@@ -59,33 +54,6 @@ def captured_logs() -> Iterator[LogCapture]:
         for logger, level in levels.items():
             logger.setLevel(level)
             logger.removeHandler(capture)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@asynccontextmanager
-async def served(app: Litestar) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn (as ``fieldhub serve`` does) on a free port of this loop; its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws="websockets-sansio", ws_per_message_deflate=False, log_config=None
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(30):
-        while not server.started:
-            assert not task.done(), "the server exited"
-            await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 @dataclass(frozen=True)

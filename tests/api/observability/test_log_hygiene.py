@@ -18,11 +18,12 @@ from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from bench.push_service import FakeBrowser
-from tests.api.observability.conftest import LogCapture, served
+from tests.api.observability.conftest import LogCapture
 from tests.delivery.workers import running_worker
 from tests.kit import PASSWORD, TenantKit
 from tests.mailbox import Inbox
 from tests.nodes import frame_where, next_frame
+from tests.serving import served
 
 
 @pytest.fixture(scope="module")

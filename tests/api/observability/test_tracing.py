@@ -16,11 +16,12 @@ from api.runtime import Runtime
 from api.settings import Settings
 from api.tracing import otlp_traces_url, tracing_for
 from persistence.jobs import TRACE_CONTEXT_KEY, JobQueue, enqueue, set_trace_context_source
-from tests.api.observability.conftest import OtlpReceiver, served
+from tests.api.observability.conftest import OtlpReceiver
 from tests.delivery.workers import running_worker
 from tests.kit import PASSWORD, TenantKit
 from tests.mailbox import Inbox
 from tests.nodes import frame_where, next_frame
+from tests.serving import served
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
