@@ -17,6 +17,8 @@ from persistence.models import Job
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from persistence.jobs import ClaimedJob
+
 PUSH_JOB = "notification.push"
 EMAIL_NOTIFICATION_JOB = "notification.email"
 DIGEST_JOB = "notification.digest"
@@ -27,6 +29,11 @@ class NotificationJob(msgspec.Struct, frozen=True, kw_only=True):
     """Payload of a push, email or dismiss job: the notification it is about."""
 
     notification_id: UUID
+
+
+def notification_of(job: ClaimedJob) -> UUID:
+    """The notification a push, email or dismiss job is about."""
+    return msgspec.convert(job.payload, NotificationJob).notification_id
 
 
 class DigestJob(msgspec.Struct, frozen=True, kw_only=True):
