@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["Place", "kept_at", "person_holidays", "workplace_holidays"]
+__all__ = ["Place", "kept_at", "kept_where", "person_holidays", "workplace_holidays"]
 
 Place = tuple["UUID", "str | None"]
 """A workplace's id and region."""
@@ -29,11 +29,16 @@ Place = tuple["UUID", "str | None"]
 def kept_at(places: Iterable[Place]) -> Any:
     """The condition that a holiday is kept at one of ``places``: the tenant's, their region's or their own."""
     places = list(places)
-    regions = {region for _, region in places if region is not None}
+    return kept_where([place_id for place_id, _ in places], {region for _, region in places if region is not None})
+
+
+def kept_where(place_ids: Any, regions: Any) -> Any:
+    """The condition that a holiday is the tenant's, one of ``regions``' or one of ``place_ids``' own (each a
+    collection, or a subquery selecting them)."""
     return (
         (PublicHoliday.region.is_(None) & PublicHoliday.workplace_id.is_(None))
         | PublicHoliday.region.in_(regions)
-        | PublicHoliday.workplace_id.in_([place_id for place_id, _ in places])
+        | PublicHoliday.workplace_id.in_(place_ids)
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from api.errors import AppError
-from api.holidays.calendar import kept_at
+from api.holidays.calendar import kept_at, kept_where
 from api.leave.schemas import AwayEntry, CalendarHoliday, TeamCalendar
 from api.workplaces.base import require_row
 from persistence.models import (
@@ -119,8 +119,4 @@ def _kept_for_department(tree: Any) -> Any:
         .where(WorkplaceAssignment.ended_at.is_(None), User.department_id.in_(select(tree.c.id)))
     )
     regions = select(Workplace.region).where(Workplace.id.in_(places), Workplace.region.is_not(None))
-    return (
-        (PublicHoliday.region.is_(None) & PublicHoliday.workplace_id.is_(None))
-        | PublicHoliday.region.in_(regions)
-        | PublicHoliday.workplace_id.in_(places)
-    )
+    return kept_where(places, regions)
