@@ -1,9 +1,10 @@
 """``python -m bench.writepath``: CPU per delivery of the hub's fan-out and write path, in one process.
 
 Broker message -> ``Fanout.dispatch`` -> each ``Connection`` (written at once, or queued for its
-writer) -> the server's ASGI ``send`` as ``HubApp`` keeps it, doing what uvicorn's
-websockets-sansio ``send`` does per frame (``writable.wait()``, websockets' ``send_text`` and
-``data_to_send``), minus the socket write itself.
+writer) -> uvicorn's own websockets-sansio protocol object, on a transport that counts frames
+instead of writing them: straight to the transport (``hub.wire``), or with ``--asgi`` through the
+server's ASGI ``send`` as ``HubApp`` keeps it (``writable.wait()``, websockets' ``send_text`` and
+``data_to_send``). The socket write itself is left out.
 CPU time (``time.process_time``), so the figure does not depend on what else the machine runs.
 """
 
@@ -16,9 +17,12 @@ import time
 from typing import Any
 
 import uvloop
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 from websockets.protocol import OPEN
-from websockets.server import ServerProtocol
 
+from hub import connection as connection_module
 from hub.config import HubConfig
 from hub.connection import Connection
 from hub.endpoint import SERVER_SEND_KEY, HubWebSocket
@@ -29,27 +33,41 @@ from hub.memory_broker import MemoryBroker
 PAYLOAD = b'{"id":1,"room":1,"t":1764100000.123456,"body":"' + b"x" * 60 + b'"}'
 
 
-class SansIOSend:
-    """The per-frame work of uvicorn's websockets-sansio ``send``, the socket write left out."""
+class CountingTransport(asyncio.Transport):
+    """A transport that is always writable and counts the text frames written to it."""
 
     def __init__(self) -> None:
-        self.protocol = ServerProtocol()
-        self.protocol.state = OPEN
-        self.writable = asyncio.Event()
-        self.writable.set()
+        super().__init__()
         self.frames = 0
 
-    async def __call__(self, message: Any) -> None:
-        await self.writable.wait()
-        if message["type"] == "websocket.send":
-            text = message.get("text")
-            if text is not None:
-                self.protocol.send_text(text.encode())
-            b"".join(self.protocol.data_to_send())
+    def write(self, data: Any) -> None:
+        if data[:1] == b"\x81":
             self.frames += 1
 
+    def is_closing(self) -> bool:
+        return False
 
-def _asgi_stack(raw: SansIOSend) -> HubWebSocket:
+
+async def _unused_app(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("the bench drives the protocol's send directly")
+
+
+def _open_protocol(config: Config, state: ServerState) -> tuple[WebSocketsSansIOProtocol, CountingTransport]:
+    """uvicorn's protocol object for one socket, as it is after the handshake."""
+    protocol = WebSocketsSansIOProtocol(config, state, {})
+    transport = CountingTransport()
+    protocol.transport = transport
+    protocol.conn.state = OPEN
+    protocol.handshake_complete = True
+    return protocol, transport
+
+
+def _no_direct_writer(send: Any) -> None:
+    """For ``--asgi``: every frame goes through the protocol's ASGI ``send``."""
+    return
+
+
+def _asgi_stack(raw: Any) -> HubWebSocket:
     async def capture_response_started(event: Any) -> None:
         # What Litestar's exception middleware wraps around every send of the app; HubApp puts the
         # server's own send in the scope, so frames skip it.
@@ -67,13 +85,17 @@ def _asgi_stack(raw: SansIOSend) -> HubWebSocket:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.asgi:
+        connection_module.direct_writer = _no_direct_writer  # type: ignore[attr-defined]
     config = HubConfig(send_queue_size=100_000)
+    server_config = Config(app=_unused_app, ws="websockets-sansio", ws_per_message_deflate=False, log_config=None)
+    server_state = ServerState()
     fanout = Fanout(broker=MemoryBroker())
-    sends: list[SansIOSend] = []
+    transports: list[CountingTransport] = []
     connections: list[Connection] = []
     for index in range(args.connections):
-        raw = SansIOSend()
-        socket = _asgi_stack(raw)
+        protocol, transport = _open_protocol(server_config, server_state)
+        socket = _asgi_stack(protocol.send)
         conn = Connection(
             socket=socket,
             send=socket.raw_send,
@@ -84,7 +106,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         conn.start_writer()
         topic = f"t:bench:room:{index % args.rooms}"
         await fanout.attach(conn, topic)
-        sends.append(raw)
+        transports.append(transport)
         connections.append(conn)
     topics = [f"t:bench:room:{room}" for room in range(args.rooms)]
     expected = args.events * (args.connections // args.rooms)
@@ -105,9 +127,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         conn.close(1000, "done")  # after what is queued: waiting for the writers waits for every frame
     await asyncio.gather(*(conn.wait_closed() for conn in connections))
     used = time.process_time() - started
-    if sum(raw.frames for raw in sends) != expected:
+    if sum(transport.frames for transport in transports) != expected:
         raise RuntimeError("frames were lost on the way")
     return {
+        "path": "asgi" if args.asgi else "direct",
         "connections": args.connections,
         "rooms": args.rooms,
         "events": args.events,
@@ -122,6 +145,7 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=50)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--durable", action="store_true", help="events carry their room's seq")
+    parser.add_argument("--asgi", action="store_true", help="write through the ASGI send, not the transport")
     parser.add_argument("--burst", type=int, default=1, help="events dispatched between two loop iterations")
     args = parser.parse_args()
     print(json.dumps(uvloop.run(run(args))), flush=True)

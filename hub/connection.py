@@ -16,6 +16,7 @@ from hub import eager
 from hub.frames import ServerFrame, encode_text
 from hub.limits import TokenBucket
 from hub.observer import NOOP_OBSERVER
+from hub.wire import direct_writer, text_frame
 
 if TYPE_CHECKING:
     from litestar.connection import WebSocket
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from hub.config import HubConfig
     from hub.hooks import Principal
     from hub.observer import HubObserver
+    from hub.wire import DirectWriter
 
 log = logging.getLogger("hub.connection")
 
@@ -115,6 +117,8 @@ class Connection:
         # chosen when the writer starts, as nothing is written before.
         self._raw_send = send
         self._send: Send
+        # Under uvicorn's websockets-sansio server, frames are written to the transport directly.
+        self._direct: DirectWriter | None = None
         self.principal = principal
         self.id = connection_id
         self.topics: set[str] = set()
@@ -152,12 +156,15 @@ class Connection:
         if self._writer is not None:
             return
         self._send = self._raw_send or self.socket.send
+        self._direct = direct_writer(self._raw_send)
         self._writer = asyncio.create_task(self._write_loop(), name=f"hub-writer-{self.id}")
 
-    def send(self, text: str) -> None:
+    def send(self, text: str, frame: bytes | None = None) -> None:
         """Queue one JSON text frame; returns before it is written.
 
-        A full queue closes the socket with 4008 instead (the frame is dropped, the client resumes).
+        ``frame`` is ``text`` already framed for the wire (:func:`hub.wire.text_frame`), when the
+        caller built it once for many sockets. A full queue closes the socket with 4008 instead
+        (the frame is dropped, the client resumes).
         """
         if self.state is not State.OPEN:
             return
@@ -172,8 +179,21 @@ class Connection:
         elif self._buffer or self._pending is not None:
             self._buffer.append(text)
             wake.set_result(None)
+        elif self._direct is not None:
+            self._write_direct(self._direct, text, frame, wake)
         else:
             self._write_now(text, wake)
+
+    def _write_direct(self, direct: DirectWriter, text: str, frame: bytes | None, wake: asyncio.Future[None]) -> None:
+        """Write ``text`` to the transport in the caller while the writer is parked with nothing
+        queued; if the transport cannot take it now (paused, closing), the writer sends it in order."""
+        if direct.write(frame if frame is not None else text_frame(text.encode())):
+            self._eager_text = text
+            if self._allowance:
+                self._allowance -= 1
+            return
+        self._buffer.append(text)
+        wake.set_result(None)
 
     def _write_now(self, text: str, wake: asyncio.Future[None]) -> None:
         """Write ``text`` in the caller while the writer is parked with nothing queued: no task switch
@@ -219,8 +239,9 @@ class Connection:
     def _observe_write(self, published_us: int) -> None:
         self._observer.fanout_written(max(0, time.time_ns() // 1000 - published_us) / 1e6)
 
-    def deliver(self, topic: str, seq: int | None, text: str) -> None:
-        """Queue a live frame of ``topic``; buffered during a replay, dropped if already delivered."""
+    def deliver(self, topic: str, seq: int | None, text: str, frame: bytes | None = None) -> None:
+        """Queue a live frame of ``topic`` (``frame``: see :meth:`send`); buffered during a replay,
+        dropped if already delivered."""
         replay_buffer = self._replaying.get(topic) if self._replaying else None
         if replay_buffer is not None:
             if len(replay_buffer) >= self._replay_limit:
@@ -235,7 +256,7 @@ class Connection:
             if (cursor.floor is not None and seq <= cursor.floor) or cursor.delivered(seq):
                 return  # already sent, by the replay that set the floor or live
             cursor.saw(seq)
-        self.send(text)
+        self.send(text, frame)
 
     # --- replay --------------------------------------------------------------------------------
 

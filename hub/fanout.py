@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hub.observer import NOOP_OBSERVER
+from hub.wire import text_frame
 
 if TYPE_CHECKING:
     from hub.broker import Broker
@@ -38,8 +39,8 @@ def now_us() -> int:
 class Fanout:
     """Maps topics to local connections and keeps the broker subscribed to exactly those topics.
 
-    A message heard on a topic is decoded once and the same ``str`` is queued on every local
-    connection of that topic.
+    A message heard on a topic is decoded and framed once, and the same ``str`` and wire frame go
+    to every local connection of that topic.
     """
 
     def __init__(self, *, broker: Broker, observer: HubObserver = NOOP_OBSERVER) -> None:
@@ -124,9 +125,11 @@ class Fanout:
             published_us = int(head[comma + 1 :])
             head = head[:comma]
         seq = int(head) if head else None
-        text = data[newline + 1 :].decode()
+        payload = data[newline + 1 :]
+        text = payload.decode()
+        frame = text_frame(payload)
         for conn in members:
-            conn.deliver(topic, seq, text)
+            conn.deliver(topic, seq, text, frame)
         self._observer.frames_sent("event", len(members))
         if published_us is not None:
             # One socket per message is timed (the last served): a sample, so the clock and the
