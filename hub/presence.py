@@ -195,7 +195,7 @@ class Presence:
             key = _conns_key(namespace, user_id)
             commands.append(("zadd", (key, {conn_id: expiry})))
             commands.append(("expireat", (key, int(expiry) + 1)))
-            commands.append(("set", (_seen_key(namespace, user_id), repr(now))))
+            commands.append(("set", (_seen_key(namespace, user_id), repr(now), SEEN_TTL_S)))
         member_suffix = f"@{self._node_id}"
         for topic, user_id in self._topic_users:
             key = _topic_key(topic)
