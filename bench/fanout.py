@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         forget_bench_keys(args.redis, cluster=args.cluster)
     sent: list[int] = sent_report["sent"]
     histogram: dict[int, int] = {}
-    lost = duplicates = delivered = resumes = unrecovered = 0
+    lost = duplicates = delivered = resumes = unrecovered = failed_attempts = 0
     for result in results:
         for bucket, hits in result["latency"].items():
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + hits
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             duplicates += sock["dups"]
             resumes += sock["resumes"]
             unrecovered += sock["unrecovered"]
+            failed_attempts += sock["failed_attempts"]
             delivered += sock["unique"] + sock["dups"]
     return {
         "server": args.server,
@@ -152,7 +153,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_per_idle_conn_kib": round((idle_rss - base_rss) / args.connections, 1),
         "node_cpu_us_per_delivery": round(cpu_used * 1e6 / delivered, 2) if delivered and not killing else None,
         **(
-            {"killed_after_s": args.kill_after, "resumed_sockets": resumes, "unrecovered_resumes": unrecovered}
+            {
+                "killed_after_s": args.kill_after,
+                "resumed_sockets": resumes,
+                "unrecovered_resumes": unrecovered,
+                "failed_reconnects": failed_attempts,
+            }
             if killing
             else {}
         ),

@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import random
 import sys
 import time
 
 import msgspec
 import uvloop
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 CONNECT_CONCURRENCY = 100
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 2.0
 
 
 class BenchEvent(msgspec.Struct):
@@ -108,6 +111,7 @@ class Client:
         self.seen: dict[int, int] = {}
         self.duplicates = 0
         self.resumes = 0
+        self.failed_attempts = 0
         self.listener: Receiver | None = None
         self.transport: WSTransport | None = None
 
@@ -127,13 +131,23 @@ class Client:
         self.listener, self.transport = listener, transport
 
     async def keep_connected(self) -> None:
-        """Reconnect to the next node (and resume every topic) whenever the socket drops."""
+        """Reconnect to the next node (and resume every topic) whenever the socket drops; a failed
+        attempt (a node too busy to finish the handshake in time) is retried with backoff, as the
+        browser client does."""
         attempt = 0
         while self.resume and self.listener is not None:
             await self.listener.gone
-            attempt += 1
             self.resumes += 1
-            await self.connect(attempt)
+            backoff = RETRY_FIRST_S
+            while True:
+                attempt += 1
+                try:
+                    await self.connect(attempt)
+                    break
+                except (OSError, TimeoutError, WSError):
+                    self.failed_attempts += 1
+                    await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+                    backoff = min(backoff * 2, RETRY_MAX_S)
 
     def report(self) -> dict[str, object]:
         listener = self.listener
@@ -143,6 +157,7 @@ class Client:
             "dups": listener.duplicates if listener else 0,
             "closed": bool(listener and listener.closed),
             "resumes": self.resumes,
+            "failed_attempts": self.failed_attempts,
             "unrecovered": listener.unrecovered if listener else 0,
         }
 
