@@ -98,7 +98,7 @@ from api.workplaces.controllers import AssignmentController, WorkplaceController
 from channels.moderation.screening import counted as blocked_sends_counted
 from channels.realtime import ChatRealtime
 from delivery.live import install_inbox
-from hub import HubApp
+from hub import HubApp, freeze_startup_heap
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -206,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
             async with hub:
+                freeze_startup_heap()
                 yield
         finally:
             await hub_redis.aclose()

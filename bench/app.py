@@ -17,7 +17,18 @@ import msgspec
 from litestar import Litestar, get
 from litestar.connection import WebSocket
 
-from hub import Broker, ClientFrame, FrameContext, Hub, HubApp, HubConfig, Principal, RedisBroker, ShardedRedisBroker
+from hub import (
+    Broker,
+    ClientFrame,
+    FrameContext,
+    Hub,
+    HubApp,
+    HubConfig,
+    Principal,
+    RedisBroker,
+    ShardedRedisBroker,
+    freeze_startup_heap,
+)
 from hub.hooks import ReplayEvent, ReplayResult
 from hub.redis_client import redis_client
 
@@ -112,6 +123,7 @@ def create_app() -> Litestar:
     @contextlib.asynccontextmanager
     async def close_store(_: Litestar) -> AsyncIterator[None]:
         try:
+            freeze_startup_heap()  # as fieldhub serve does
             yield
         finally:
             await store.aclose()

@@ -6,6 +6,7 @@ from hub.broker import Broker, BrokerListener
 from hub.config import HubConfig
 from hub.endpoint import HubApp
 from hub.frames import ClientFrame, ServerFrame
+from hub.heap import freeze_startup_heap
 from hub.hooks import (
     Authenticator,
     FrameContext,
@@ -43,6 +44,7 @@ __all__ = [
     "ShardedRedisBroker",
     "SubscriptionProvider",
     "TopicError",
+    "freeze_startup_heap",
     "topic",
     "user_topic",
 ]
