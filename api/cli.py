@@ -110,7 +110,6 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from delivery.email import EmailSender
     from delivery.relays import TenantRelays
     from delivery.runner import run_delivery_worker
-    from hub import freeze_startup_heap
     from persistence.schedule import Periodic, run_schedule
 
     stop = asyncio.Event()
@@ -158,7 +157,6 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     report_relays = TenantRelays(
         keyring=settings.keyring(), default=report_mailer, private_hosts=settings.mail_relay_private_hosts
     )
-    freeze_startup_heap()  # what startup built lives as long as the worker: no full collection walks it
     log.info("worker started")
     try:
         await run_delivery_worker(

@@ -341,7 +341,8 @@ async def set_aside_jobs(database: BenchDatabase, tenant_id: UUID, kind: str) ->
     connection = await asyncpg.connect(database.dsn)
     try:
         await connection.execute(
-            "UPDATE job SET status = 'done', last_error = 'bench over' WHERE tenant_id = $1 AND kind = $2"
+            "UPDATE job SET status = 'done', finished_at = now(), last_error = 'bench over'"
+            " WHERE tenant_id = $1 AND kind = $2"
             " AND status IN ('queued', 'running')",
             tenant_id,
             kind,

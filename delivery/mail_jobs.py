@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
+from delivery.batch_connection import BatchConnection, batch_connection
 from delivery.email import EmailSender, PermanentEmailFailure, address_problem, message_id_for
 from delivery.outbox import (
     DigestJob,
@@ -89,10 +90,14 @@ class MailJobs:
         """Email each notification that is still unread, all at once over the mailer's pool; a 5xx
         bounces the address for good, a 4xx or a connection problem retries the job later.
         ``jobs`` are of one tenant; returns the jobs settled."""
+        async with batch_connection(self._db) as held:
+            return await self._send_emails_on(held, jobs)
+
+    async def _send_emails_on(self, held: BatchConnection, jobs: list[ClaimedJob]) -> set[UUID]:
         tenant_id = jobs[0].tenant_id
         settled: set[UUID] = set()
         mails: list[_Mail] = []
-        async with self._db.transaction(tenant_id=tenant_id) as session:
+        async with held.transaction(tenant_id=tenant_id) as session:
             mailer = await self._mailer_for(session, tenant_id)
             loaded = await load_pending(session, map(notification_of, jobs), "email")
             user_ids = {note.user_id for note, _ in loaded.values()}
@@ -145,7 +150,7 @@ class MailJobs:
             async def write(session: AsyncSession, results: list[_MailResult]) -> None:
                 settled.update(await self._write_mail_results(session, results))
 
-            await record_as_they_come(self._db, tenant_id, sends, write)
+            await record_as_they_come(held, tenant_id, sends, write)
         return settled
 
     def _compose(

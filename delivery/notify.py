@@ -113,7 +113,8 @@ async def notify(
     """Notify ``recipients`` inside the caller's transaction (which must run as ``tenant_id``).
 
     Writes one inbox notification per active recipient, its inbox event (published live after
-    commit), a delivery record per channel and the push, email or digest jobs routing chose.
+    commit), a delivery record per channel the category uses (skipped ones with the reason: the
+    user's preference, a mute) and the push, email or digest jobs routing chose.
 
     Returns:
         The notification ids, one per recipient, ordered by id; the first call's ids when
@@ -246,6 +247,10 @@ async def _notify_all(
             item = inbox_item(notification_id, content, now, plan.overrode)
             events.append((person.id, {"kind": "notification.created", "notification": item}))
         for channel, decision in plan.channels.items():
+            if decision.reason == "category_default":
+                # Not a delivery: the category never sends on this channel, and a row saying so
+                # would be one more write for every notification.
+                continue
             deliveries.append(_delivery_row(tenant_id, notification_id, person, channel, decision, plan.overrode, now))
             if decision.send and channel != "in_app":
                 jobs.append(_job_row(tenant_id, notification_id, person, channel, decision, settings, now))

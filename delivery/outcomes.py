@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from delivery.batch_connection import Transactions
     from delivery.worker import JobOutcome
-    from persistence.engine import Database
     from persistence.jobs import ClaimedJob
 
 T = TypeVar("T")
@@ -176,7 +176,7 @@ async def write_outcomes(
 
 
 async def record_as_they_come(
-    db: Database,
+    db: Transactions,
     tenant_id: UUID,
     sends: Sequence[Coroutine[Any, Any, T]],
     write: Writer[T],
@@ -184,7 +184,8 @@ async def record_as_they_come(
     limit: int = UNRECORDED_PER_BATCH,
 ) -> None:
     """Run ``sends``, at most ``limit`` at a time; once some have finished, ``write`` their results
-    in one transaction as ``tenant_id``, then start as many more.
+    in one transaction of ``db`` (a batch's :class:`~delivery.batch_connection.BatchConnection`) as
+    ``tenant_id``, then start as many more.
 
     A finished send waits at most ``RECORD_WITHIN_SECONDS`` for the others out with it, then it is
     one statement and a commit from its record: each transaction is begun (connection, ``BEGIN``,

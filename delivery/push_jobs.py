@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import delete, select, update
 
+from delivery.batch_connection import BatchConnection, batch_connection
 from delivery.outbox import (
     NotificationJob,
     notification_of,
@@ -89,10 +90,14 @@ class PushJobs:
     async def send_pushes(self, jobs: list[ClaimedJob]) -> set[UUID]:
         """Push each notification to every subscription of its user, unless read meanwhile or (not
         critical) the user is online. ``jobs`` are of one tenant; returns the jobs settled."""
+        async with batch_connection(self._db) as held:
+            return await self._send_pushes_on(held, jobs)
+
+    async def _send_pushes_on(self, held: BatchConnection, jobs: list[ClaimedJob]) -> set[UUID]:
         tenant_id = jobs[0].tenant_id
         settled: set[UUID] = set()
         work: list[_Push] = []
-        async with self._db.transaction(tenant_id=tenant_id) as session:
+        async with held.transaction(tenant_id=tenant_id) as session:
             loaded = await load_pending(session, map(notification_of, jobs), "push")
             users = {note.user_id for note, _ in loaded.values()}
             subscriptions = await load_targets(session, users) if users and self._push is not None else {}
@@ -131,7 +136,7 @@ class PushJobs:
             async def write(session: AsyncSession, results: list[_PushResult]) -> None:
                 settled.update(await self._write_push_results(session, results))
 
-            await record_as_they_come(self._db, tenant_id, sends, write)
+            await record_as_they_come(held, tenant_id, sends, write)
         return settled
 
     def _push_skip_reason(self, note: PendingNote, online: set[UUID], subscriptions: list[PushTarget]) -> str | None:

@@ -40,6 +40,8 @@ MAX_DELAY = timedelta(hours=1)
 TRACE_CONTEXT_KEY = "_trace"
 """Where a job's payload keeps the trace context of the code that enqueued it (taken out at claim)."""
 
+_CLAIM = text("SELECT * FROM fieldhub_claim_jobs(:kinds, :limit, :lease)")
+
 TraceContextSource: TypeAlias = "Callable[[], str | None]"
 _trace_context_source: TraceContextSource | None = None
 
@@ -149,11 +151,11 @@ class JobQueue:
 
     async def claim(self, kinds: Sequence[str], limit: int) -> list[ClaimedJob]:
         """Take up to ``limit`` due jobs of ``kinds``; concurrent workers never get the same job."""
-        async with self._db.transaction() as session:
-            rows = await session.execute(
-                text("SELECT * FROM fieldhub_claim_jobs(:kinds, :limit, :lease)"),
-                {"kinds": list(kinds), "limit": limit, "lease": self._lease},
-            )
+        # One statement in a transaction of its own (autocommit): the claim function crosses tenants
+        # by itself, so no BEGIN, tenant setting or COMMIT round trips, and it commits before any send.
+        async with self._db.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            rows = await autocommit.execute(_CLAIM, {"kinds": list(kinds), "limit": limit, "lease": self._lease})
             return [_claimed(row) for row in rows]
 
     async def complete(self, job: ClaimedJob) -> None:
