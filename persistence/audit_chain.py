@@ -1,10 +1,16 @@
-"""The audit trail's hash chain: how an entry is hashed, how it joins its tenant's chain, and how a chain is verified.
+"""The audit trail's hash chain: how an entry is hashed, how entries join their tenant's chain, and how a chain is verified.
 
-Every ``audit_event`` row carries its tenant's next ``seq``, the ``prev_hash`` of the entry before
-it and its own ``hash`` = SHA-256(``prev_hash`` || canonical encoding of the entry). The head of
-each chain (last ``seq`` and ``hash``) lives in ``audit_chain``, one row per tenant; appending
-locks that row, so concurrent writers of a tenant queue up and never fork the chain, and the head
-also catches a deleted last entry.
+A request's transaction inserts its audit entries **unlinked** (``seq``, ``prev_hash`` and ``hash``
+NULL) and takes no chain lock. A **linker** joins committed unlinked entries to the chain in short
+transactions of its own (:func:`link_pending`): it reads the tenant's head (``audit_chain``, one row
+per tenant: last ``seq`` and ``hash``) and its unlinked entries in ``id`` order (uuid7, so roughly
+the order they were written), hashes each as ``hash`` = SHA-256(``prev_hash`` || canonical encoding
+of the entry), and hands the ids and hashes to ``fieldhub_audit_link``, a security-definer function
+that locks the head, numbers the entries from it, chains each ``prev_hash`` to the hash before and
+moves the head. The application role cannot write ``seq``, ``prev_hash``, ``hash`` or the head
+otherwise, so it can neither rewrite nor fork a chain; a wrong hash passed to the function is caught
+by verification like any hand edit. Verification covers the linked entries and counts the unlinked
+ones as pending; the head also catches a deleted last entry.
 
 **Pseudonymisation without breaking the chain.** The entry's personal fields (``ip``,
 ``user_agent``, ``details``) are not hashed directly: the chain hashes their *personal digest*
@@ -16,17 +22,18 @@ entry counts the rows it pseudonymised; verification checks both, so a hand edit
 an erasure is still caught. (A new chained entry recording the change was the alternative; it
 would have had to keep the original hash over personal values, which is what erasure removes.)
 
-**Retention** deletes a prefix of the chain only (``fieldhub_audit_prune``); the chain row keeps
-the last deleted ``seq`` and ``hash`` as the new base, so a row deleted by hand at the start is
-still caught. Anyone able to rewrite every row and the head can forge a consistent chain: the
-chain detects edits, deletions and insertions by hand, not a complete rewrite.
+**Retention** deletes a prefix of the linked chain only (``fieldhub_audit_prune``); the chain row
+keeps the last deleted ``seq`` and ``hash`` as the new base, so a row deleted by hand at the start
+is still caught. Anyone able to rewrite every row and the head can forge a consistent chain: the
+chain detects edits, deletions and insertions by hand, not a complete rewrite; nor does it protect
+an entry before it is linked (normally well under a second after its commit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
@@ -41,10 +48,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ERASURE_ACTION",
     "GENESIS",
+    "STALE_PENDING",
     "ChainBreak",
     "ChainReport",
     "canonical_details",
     "entry_hash",
+    "link_pending",
     "personal_digest",
     "render_report",
     "verify_chains",
@@ -55,6 +64,10 @@ GENESIS: Final = bytes(32)
 """The ``prev_hash`` of a tenant's first entry."""
 ERASURE_ACTION: Final = "privacy.user_erased"
 """The chained entry that pseudonymises earlier entries (they point at its ``seq``)."""
+STALE_PENDING: Final = timedelta(minutes=5)
+"""An entry unlinked for longer was most likely left by a process that died between commit and linking."""
+LINK_BATCH: Final = 5000
+"""Entries linked per call of ``fieldhub_audit_link`` (a backlog is linked in several, one transaction)."""
 
 
 def canonical_details(details: Mapping[str, Any] | None) -> str:
@@ -92,6 +105,53 @@ def entry_hash(prev_hash: bytes, row: Mapping[Any, Any]) -> bytes:
     return hashlib.sha256(prev_hash + json.dumps(fields, ensure_ascii=False).encode()).digest()
 
 
+# The head and the unlinked entries from one snapshot, in one round trip (no entries: no row, no head).
+_UNLINKED = text(
+    "SELECT c.head_seq, c.head_hash, e.id, e.tenant_id, e.occurred_at, e.actor_user_id, e.action, e.outcome,"
+    " e.target_type, e.target_id, e.request_id, e.personal_digest"
+    " FROM audit_event AS e LEFT JOIN audit_chain AS c ON c.tenant_id = e.tenant_id"
+    " WHERE e.tenant_id = :t AND e.seq IS NULL ORDER BY e.id LIMIT :limit"
+)
+_LINK = text("SELECT fieldhub_audit_link(:head_seq, CAST(:ids AS uuid[]), CAST(:hashes AS bytea[]))")
+
+
+async def link_pending(connection: AsyncConnection, tenant_id: UUID) -> int:
+    """Link every unlinked entry ``connection`` sees of ``tenant_id`` (the current transaction's own included).
+
+    ``connection`` runs as the tenant (``fieldhub_current_tenant()``), inside a transaction that then
+    holds the tenant's chain head locked until it ends: only linkers wait for it, never writers.
+
+    Returns:
+        How many entries were linked.
+    """
+    linked = 0
+    while True:
+        batch = await _link_batch(connection, tenant_id)
+        linked += batch
+        if batch < LINK_BATCH:
+            return linked
+
+
+async def _link_batch(connection: AsyncConnection, tenant_id: UUID) -> int:
+    # Read without the lock, link under it: the function returns NULL when another linker moved the
+    # head since, and then holds the lock, so the second reading cannot be overtaken.
+    for _ in range(2):
+        rows = (await connection.execute(_UNLINKED, {"t": tenant_id, "limit": LINK_BATCH})).mappings().all()
+        if not rows:
+            return 0
+        head_seq = rows[0]["head_seq"] or 0
+        prev_hash = bytes(rows[0]["head_hash"]) if head_seq else GENESIS
+        hashes: list[bytes] = []
+        for seq, row in enumerate(rows, start=head_seq + 1):
+            prev_hash = entry_hash(prev_hash, {**row, "seq": seq})
+            hashes.append(prev_hash)
+        ids = [row["id"] for row in rows]
+        moved = await connection.scalar(_LINK, {"head_seq": head_seq, "ids": ids, "hashes": hashes})
+        if moved is not None:
+            return len(rows)
+    raise RuntimeError("fieldhub_audit_link refused a reading taken under its own lock")
+
+
 class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
     """The first entry at which a tenant's chain does not hold, and why."""
 
@@ -101,13 +161,16 @@ class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
-    """A verified chain: how many entries were checked, and the first break (``None``: intact)."""
+    """A verified chain: how many linked entries were checked, the first break (``None``: intact), and
+    how many committed entries are not linked yet (``pending``; the oldest written at ``oldest_pending``)."""
 
     tenant_id: UUID
     entries: int
     first_seq: int
     head_seq: int
     broken: ChainBreak | None = None
+    pending: int = 0
+    oldest_pending: datetime | None = None
 
     @property
     def intact(self) -> bool:
@@ -118,7 +181,8 @@ async def verify_tenant(connection: AsyncConnection, tenant_id: UUID) -> ChainRe
     """Walk one tenant's chain from its base to its head and report the first entry that does not hold.
 
     ``connection`` must see every row of the tenant (the owner, or the app role as that tenant).
-    Rows are streamed in ``seq`` order, so any length of chain is walked in constant memory.
+    Linked rows are streamed in ``seq`` order, so any length of chain is walked in constant memory;
+    unlinked ones are only counted (they are no break: a linker has yet to reach them).
     """
     head = (
         await connection.execute(
@@ -130,12 +194,26 @@ async def verify_tenant(connection: AsyncConnection, tenant_id: UUID) -> ChainRe
     expected_seq, prev_hash, count = base_seq + 1, bytes(base_hash), 0
     pseudonymised: dict[int, int] = {}
     erasures: dict[int, tuple[int, int]] = {}
+    pending, oldest_pending = (
+        await connection.execute(
+            text("SELECT count(*), min(occurred_at) FROM audit_event WHERE tenant_id = :t AND seq IS NULL"),
+            {"t": tenant_id},
+        )
+    ).one()
 
     def report(broken: ChainBreak | None) -> ChainReport:
-        return ChainReport(tenant_id=tenant_id, entries=count, first_seq=base_seq + 1, head_seq=head_seq, broken=broken)
+        return ChainReport(
+            tenant_id=tenant_id,
+            entries=count,
+            first_seq=base_seq + 1,
+            head_seq=head_seq,
+            broken=broken,
+            pending=pending,
+            oldest_pending=oldest_pending,
+        )
 
     rows = await connection.stream(
-        text("SELECT * FROM audit_event WHERE tenant_id = :t ORDER BY seq"), {"t": tenant_id}
+        text("SELECT * FROM audit_event WHERE tenant_id = :t AND seq IS NOT NULL ORDER BY seq"), {"t": tenant_id}
     )
     async for row in rows.mappings():
         seq: int = row["seq"]
@@ -215,9 +293,18 @@ async def verify_chains(connection: AsyncConnection, *, slug: str | None = None)
     return [(tenant_slug, await verify_tenant(connection, tenant_id)) for tenant_id, tenant_slug in tenants]
 
 
-def render_report(slug: str, report: ChainReport) -> str:
-    """One line per tenant, e.g. ``acme: intact, 42 entries (1..42)``."""
+def render_report(slug: str, report: ChainReport, *, now: datetime | None = None) -> str:
+    """One line per tenant, e.g. ``acme: intact, 42 entries (1..42), 3 pending``, and a second line when an
+    entry has waited longer than :data:`STALE_PENDING` to be linked."""
     if report.broken is None:
-        return f"{slug}: intact, {report.entries} entries ({report.first_seq}..{report.head_seq})"
-    entry = f" (id {report.broken.entry_id})" if report.broken.entry_id else ""
-    return f"{slug}: BROKEN at entry {report.broken.seq}{entry}: {report.broken.reason}"
+        line = f"{slug}: intact, {report.entries} entries ({report.first_seq}..{report.head_seq})"
+    else:
+        entry = f" (id {report.broken.entry_id})" if report.broken.entry_id else ""
+        line = f"{slug}: BROKEN at entry {report.broken.seq}{entry}: {report.broken.reason}"
+    if report.pending:
+        line += f", {report.pending} pending" if report.broken is None else f" ({report.pending} pending)"
+    oldest = report.oldest_pending
+    if oldest is not None and (now or datetime.now(UTC)) - oldest > STALE_PENDING:
+        since = oldest.astimezone(UTC).isoformat(timespec="seconds")
+        line += f"\n{slug}: entries unlinked since {since}; `fieldhub worker` links them (is it running?)"
+    return line

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from persistence.audit_link import linking_done
 from persistence.tenancy import APP_ROLE, bind_tenant
 
 if TYPE_CHECKING:
@@ -70,4 +71,6 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        # Audit entries committed just before shutdown are linked now, not a minute later by the worker.
+        await linking_done(self.engine)
         await self.engine.dispose()

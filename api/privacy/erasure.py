@@ -170,14 +170,17 @@ async def _pseudonymise_audit(
     session: AsyncSession, *, user_id: UUID, email: str, name: str, actor: CurrentUser, origin: Origin
 ) -> int:
     """Pseudonymise the audit entries about or by the person, under a new chained erasure entry; how many."""
-    await link_audit_now(session)  # this transaction's own entries about the person are pseudonymised too
+    # Every entry committed so far, and this transaction's own about the person, get their seq now;
+    # an entry another transaction commits after this point is linked after the erasure, unpseudonymised.
+    await link_audit_now(session, actor.tenant_id)
     email_pattern, name_pattern = _patterns(email, name)
     matches = "actor_user_id = :user_id OR target_id = CAST(:user_id AS text) OR details::text ~* :email"
     if name_pattern:
         matches += " OR details::text ~ :name"
     params = {"user_id": user_id, "email": email_pattern, "name": name_pattern or ""}
+    linked = f"seq IS NOT NULL AND ({matches})"
     seqs = list(
-        await session.scalars(text(f"SELECT seq FROM audit_event WHERE {matches} ORDER BY seq"), params)  # noqa: S608
+        await session.scalars(text(f"SELECT seq FROM audit_event WHERE {linked} ORDER BY seq"), params)  # noqa: S608
     )
     record(
         session,
@@ -189,9 +192,12 @@ async def _pseudonymise_audit(
         target_id=user_id,
         details={"audit_entries": len(seqs), "first_audit_seq": seqs[0] if seqs else 0},
     )
-    await link_audit_now(session)
+    await link_audit_now(session, actor.tenant_id)
     erasure_seq = await session.scalar(
-        select(AuditEvent.seq).where(AuditEvent.action == ERASURE_ACTION).order_by(AuditEvent.seq.desc()).limit(1)
+        select(AuditEvent.seq)
+        .where(AuditEvent.action == ERASURE_ACTION, AuditEvent.seq.is_not(None))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
     )
     details = "regexp_replace(details::text, :email, :placeholder, 'gi')"
     if name_pattern:

@@ -1,4 +1,5 @@
-"""The privacy jobs ``fieldhub worker`` runs: building exports, and the hourly per-tenant retention sweep."""
+"""The privacy jobs ``fieldhub worker`` runs: building exports, the hourly per-tenant retention sweep, and the
+sweep that links audit entries a process committed but did not live to link."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import msgspec
 
 from api.privacy.export import EXPORT_JOB, build_export
 from api.privacy.retention import sweep_privacy
+from persistence.audit_link import link_tenant
 from persistence.schedule import Periodic
 
 if TYPE_CHECKING:
@@ -20,12 +22,17 @@ if TYPE_CHECKING:
     from persistence.engine import Database
     from persistence.jobs import ClaimedJob
 
-__all__ = ["EXPORT_JOB", "PRIVACY_PERIODICS", "RETENTION_JOB", "privacy_job_handlers"]
+__all__ = ["AUDIT_LINK_JOB", "EXPORT_JOB", "PRIVACY_PERIODICS", "RETENTION_JOB", "privacy_job_handlers"]
 
 log = logging.getLogger("fieldhub.privacy.jobs")
 
 RETENTION_JOB: Final = "privacy.retention"
-PRIVACY_PERIODICS: Final = (Periodic(kind=RETENTION_JOB, interval=timedelta(hours=1)),)
+AUDIT_LINK_JOB: Final = "privacy.audit_link"
+PRIVACY_PERIODICS: Final = (
+    Periodic(kind=RETENTION_JOB, interval=timedelta(hours=1)),
+    # The committing process links its entries within milliseconds; this catches a process that died first.
+    Periodic(kind=AUDIT_LINK_JOB, interval=timedelta(minutes=1)),
+)
 
 
 def privacy_job_handlers(*, db: Database, storage: FileStorage) -> dict[str, Callable[[ClaimedJob], Awaitable[None]]]:
@@ -39,4 +46,9 @@ def privacy_job_handlers(*, db: Database, storage: FileStorage) -> dict[str, Cal
         if report.removed_anything:
             log.info("privacy retention", extra={"tenant_id": str(job.tenant_id), **msgspec.structs.asdict(report)})
 
-    return {EXPORT_JOB: export, RETENTION_JOB: retention}
+    async def audit_link(job: ClaimedJob) -> None:
+        linked = await link_tenant(db.engine, job.tenant_id)
+        if linked:
+            log.info("audit entries linked by the sweep", extra={"tenant_id": str(job.tenant_id), "entries": linked})
+
+    return {EXPORT_JOB: export, RETENTION_JOB: retention, AUDIT_LINK_JOB: audit_link}

@@ -2,7 +2,7 @@
 
 Attendance (closed records, by clock-out, with their breaks), notifications (read or archived,
 by creation; unread ones wait to be read so inbox counters stay true), audit entries (the
-oldest prefix of the hash chain, through ``fieldhub_audit_prune``) and expired exports (rows
+oldest prefix of the linked hash chain, through ``fieldhub_audit_prune``) and expired exports (rows
 and zips). Chat's messages and files are swept by chat's own job (``channels.retention``).
 Each batch is one transaction that records what it removed as a ``privacy.retention.swept``
 audit entry.

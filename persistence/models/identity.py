@@ -11,6 +11,8 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -155,14 +158,17 @@ class PasswordReset(TenantScoped, AuditedModel):
 class AuditEvent(TenantScoped, Model):
     """An append-only record of an auth event or a change to identity data: who, what, when, from where.
 
-    Each tenant's entries form a hash chain (``persistence.audit_chain``): ``seq``, ``prev_hash``,
-    ``hash`` and the personal digest are filled in as the row is inserted, never by the caller.
+    Each tenant's entries form a hash chain (``persistence.audit_chain``): the personal digest is
+    filled in as the row is inserted, never by the caller; ``seq``, ``prev_hash`` and ``hash`` stay
+    NULL until a linker joins the committed entry to the chain (``fieldhub_audit_link``).
     """
 
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_tenant_occurred", "tenant_id", "occurred_at"),
+        Index("ix_audit_event_unlinked", "tenant_id", "id", postgresql_where=text("seq IS NULL")),
         UniqueConstraint("tenant_id", "seq", name="uq_audit_event_tenant_seq"),
+        CheckConstraint("(seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL)", name="linked_whole"),
     )
 
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -175,9 +181,12 @@ class AuditEvent(TenantScoped, Model):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Written by the linker (fieldhub_audit_link) only: FetchedValue keeps them out of the INSERT, which
+    # the application role may not give them.
+    seq: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+    """The entry's place in its tenant's chain; NULL until linked."""
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), server_default=FetchedValue())
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), server_default=FetchedValue())
     personal_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     """SHA-256 over ``personal_salt``, ``ip``, ``user_agent`` and ``details``: what the chain hashes of them."""
     personal_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))

@@ -1,8 +1,9 @@
 """Privacy tables: each tenant's audit chain head, its privacy policy (erasure, retention), and personal data exports.
 
-Importing this module also hooks the audit chain onto ``audit_event`` inserts: every entry,
-whoever writes it, joins its tenant's chain under the lock of the chain's head row, in the flush
-that commits its transaction (so the tenant-wide lock is held for the last round trips only).
+Importing this module also hooks the audit chain onto ``audit_event`` inserts: every entry, whoever
+writes it, is inserted unlinked with its personal digest, and once its transaction has committed a
+task of the committing process links it to its tenant's chain (``persistence.audit_link``), so no
+writer waits for another's commit.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event, text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_session
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from uuid_utils.compat import uuid7
 
-from persistence.audit_chain import GENESIS, canonical_details, entry_hash, personal_digest
+from persistence.audit_chain import canonical_details, link_pending, personal_digest
+from persistence.audit_link import link_soon
 from persistence.base import AuditedModel, Model, TenantScoped
 from persistence.models.identity import AuditEvent
 
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class AuditChain(TenantScoped, Model):
-    """The head of a tenant's audit chain (locked by each append) and its base (moved by retention)."""
+    """The head of a tenant's audit chain (moved by ``fieldhub_audit_link`` only) and its base (moved by retention)."""
 
     __tablename__ = "audit_chain"
     __table_args__ = (UniqueConstraint("tenant_id", name="uq_audit_chain_tenant_id"),)
@@ -75,18 +78,12 @@ class PrivacyExport(TenantScoped, AuditedModel):
     expires_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
-_ADVANCE_HEAD = text(
-    "INSERT INTO audit_chain (id, tenant_id, head_seq, head_hash, base_seq, base_hash) "
-    "VALUES (:id, :tenant, 0, :genesis, 0, :genesis) "
-    # The no-op update takes the row lock: the next writer of this tenant waits for our commit.
-    "ON CONFLICT (tenant_id) DO UPDATE SET head_seq = audit_chain.head_seq RETURNING head_seq, head_hash"
-)
-_SET_HEAD = text("UPDATE audit_chain SET head_seq = :seq, head_hash = :hash WHERE tenant_id = :tenant")
+_TENANTS_WRITTEN = "fieldhub.audit_tenants"
 
 
 @event.listens_for(AuditEvent, "before_insert")
-def _join_chain(mapper: Mapper[AuditEvent], connection: Connection, entry: AuditEvent) -> None:
-    """Give ``entry`` its tenant's next ``seq`` and its hashes, inside the inserting transaction."""
+def _seal_entry(mapper: Mapper[AuditEvent], connection: Connection, entry: AuditEvent) -> None:
+    """Fill in what the chain will hash of ``entry`` but its place (``seq``, ``prev_hash``, ``hash``: the linker's)."""
     entry.id = entry.id or uuid7()
     entry.occurred_at = entry.occurred_at or datetime.now(UTC)
     entry.outcome = entry.outcome or "success"
@@ -96,74 +93,40 @@ def _join_chain(mapper: Mapper[AuditEvent], connection: Connection, entry: Audit
     entry.personal_digest = personal_digest(
         entry.personal_salt, ip=entry.ip, user_agent=entry.user_agent, details=entry.details
     )
-    head_seq, head_hash = connection.execute(
-        _ADVANCE_HEAD, {"id": uuid7(), "tenant": entry.tenant_id, "genesis": GENESIS}
-    ).one()
-    entry.seq, entry.prev_hash = head_seq + 1, bytes(head_hash)
-    entry.hash = entry_hash(entry.prev_hash, {column: getattr(entry, column) for column in _HASHED})
-    connection.execute(_SET_HEAD, {"seq": entry.seq, "hash": entry.hash, "tenant": entry.tenant_id})
-
-
-_HASHED = (
-    "tenant_id",
-    "seq",
-    "id",
-    "occurred_at",
-    "actor_user_id",
-    "action",
-    "outcome",
-    "target_type",
-    "target_id",
-    "request_id",
-    "personal_digest",
-)
-
-
-_HELD = "fieldhub.audit_held"
-_LINKING = "fieldhub.audit_linking"
 
 
 @event.listens_for(Session, "before_flush")
-def _hold_audit_until_commit(session: Session, flush_context: UOWTransaction, instances: object) -> None:
-    """Keep new audit entries out of flushes before the commit's own.
+def _note_audited_tenants(session: Session, flush_context: UOWTransaction, instances: object) -> None:
+    tenants = {entry.tenant_id for entry in session.new if isinstance(entry, AuditEvent)}
+    if tenants:
+        session.info.setdefault(_TENANTS_WRITTEN, set()).update(tenants)
 
-    Joining the chain locks the tenant's head row until commit: linked at the first flush, every
-    audited write of a tenant would wait for the whole of the previous one (the bench.api profile:
-    ~29 backends queued on that lock). Entries added under a savepoint are linked at once, so that a
-    rolled-back savepoint takes its entries with it.
-    """
-    if session.info.get(_LINKING) or session.in_nested_transaction():
+
+@event.listens_for(Session, "after_commit")
+def _link_after_commit(session: Session) -> None:
+    """The committed entries join their chains in a task of this process (``persistence.audit_link``)."""
+    tenants: set[UUID] = session.info.pop(_TENANTS_WRITTEN, set())
+    if not tenants:
         return
-    held = [entry for entry in session.new if isinstance(entry, AuditEvent)]
-    for entry in held:
-        session.expunge(entry)
-    if held:
-        session.info.setdefault(_HELD, []).extend(held)
-
-
-@event.listens_for(Session, "before_commit")
-def _link_held_audit(session: Session) -> None:
-    """The commit's flush follows this hook: the held entries join the chain there, in order."""
-    if session.in_nested_transaction():
-        return
-    _release_held(session)
-
-
-def _release_held(session: Session) -> None:
-    session.info[_LINKING] = True
-    session.add_all(session.info.pop(_HELD, []))
-
-
-async def link_audit_now(session: AsyncSession) -> None:
-    """Join the entries added so far to the chain now, for a caller that needs their ``seq`` before
-    commit. The transaction then holds the chain's lock until it ends, so later entries link at once."""
-    _release_held(session.sync_session)
-    await session.flush()
+    proxy = async_session(session)
+    bind = proxy.bind if proxy is not None else None
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    if not isinstance(engine, AsyncEngine):
+        return  # a synchronous session: the worker's sweep links its entries
+    for tenant_id in tenants:
+        link_soon(engine, tenant_id)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_held_audit(session: Session, transaction: SessionTransaction) -> None:
-    """A rolled-back transaction's held entries go with it; a committed one has none left."""
+def _forget_audited_tenants(session: Session, transaction: SessionTransaction) -> None:
+    """A rolled-back transaction's entries are gone: nothing to link."""
     if transaction.parent is None:
-        session.info.pop(_HELD, None)
-        session.info.pop(_LINKING, None)
+        session.info.pop(_TENANTS_WRITTEN, None)
+
+
+async def link_audit_now(session: AsyncSession, tenant_id: UUID) -> None:
+    """Link ``tenant_id``'s pending entries now, this transaction's own included, for a caller that needs
+    their ``seq`` before commit (``session`` runs as that tenant). The transaction then holds the
+    chain's head until it ends: the tenant's linkers wait for it, its writers do not."""
+    await session.flush()
+    await link_pending(await session.connection(), tenant_id)

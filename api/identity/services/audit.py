@@ -13,7 +13,7 @@ from uuid import UUID
 import msgspec
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from api.errors import AppError
 from api.identity.services._base import IdentityService
@@ -94,38 +94,46 @@ class AuditService(IdentityService[AuditEvent]):
     repository_type = Repo
 
     async def page(self, query: AuditQuery, *, limit: int, offset: int) -> tuple[Sequence[AuditEvent], int]:
-        """One page of the events matching ``query``, newest (highest ``seq``) first."""
-        return await self.page_of(query.conditions(), limit=limit, offset=offset, order=[OrderBy("seq", "desc")])
+        """One page of the events matching ``query``, newest first (by ``occurred_at``, then ``id``).
+
+        Entries not yet linked to the chain (``seq`` NULL, normally for well under a second) are
+        listed like the others; ``seq`` is not the order, because it is given after commit.
+        """
+        order = [OrderBy("occurred_at", "desc"), OrderBy("id", "desc")]
+        return await self.page_of(query.conditions(), limit=limit, offset=offset, order=order)
 
 
 async def csv_lines(db: Database, *, tenant_id: UUID, query: AuditQuery) -> AsyncIterator[bytes]:
-    """The events matching ``query``, oldest first, as CSV: a header, then one chunk per batch of rows.
+    """The events matching ``query``, oldest first (``occurred_at``, then ``id``), as CSV: a header, then
+    one chunk per batch of rows; an entry not linked yet has empty ``seq`` and ``hash``.
 
-    Each batch is read in its own short transaction (keyset on ``seq``), so an export of any size
-    holds no transaction open while the client downloads it.
+    Each batch is read in its own short transaction (keyset on ``(occurred_at, id)``), so an export
+    of any size holds no transaction open while the client downloads it. An entry committed during
+    the export with a time before the batch being read is not in it.
     """
     conditions = query.conditions()
     yield _csv([CSV_COLUMNS])
-    after = 0
+    after: tuple[datetime, UUID] | None = None
     while True:
+        keyset = [] if after is None else [tuple_(AuditEvent.occurred_at, AuditEvent.id) > after]
         async with db.transaction(tenant_id=tenant_id) as session:
             rows = list(
                 await session.scalars(
                     select(AuditEvent)
-                    .where(*conditions, AuditEvent.seq > after)
-                    .order_by(AuditEvent.seq)
+                    .where(*conditions, *keyset)
+                    .order_by(AuditEvent.occurred_at, AuditEvent.id)
                     .limit(CSV_BATCH)
                 )
             )
         if not rows:
             return
         yield _csv(_csv_row(event) for event in rows)
-        after = rows[-1].seq
+        after = (rows[-1].occurred_at, rows[-1].id)
 
 
 def _csv_row(event: AuditEvent) -> list[Any]:
     return [
-        event.seq,
+        event.seq if event.seq is not None else "",
         event.occurred_at.isoformat(),
         event.actor_user_id or "",
         event.action,
@@ -136,7 +144,7 @@ def _csv_row(event: AuditEvent) -> list[Any]:
         event.user_agent or "",
         event.request_id or "",
         json.dumps(event.details, sort_keys=True, default=str),
-        event.hash.hex(),
+        event.hash.hex() if event.hash is not None else "",
     ]
 
 
