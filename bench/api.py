@@ -64,14 +64,37 @@ async def login_all(client: httpx.AsyncClient, slug: str, emails: list[str]) -> 
     return list(await asyncio.gather(*(one(email) for email in emails)))
 
 
-async def sign_in(base_url: str, seed: FieldSeed) -> tuple[list[Person], list[str], str]:
-    """Every staff member as a ``Person`` with a token, the supervisors' tokens and the unpaid leave type."""
+OPEN_TASKS = """
+SELECT u.email, (array_agg(t.id::text ORDER BY t.due_at, t.id))[1:20]
+  FROM task AS t JOIN app_user AS u ON u.id = t.assignee_id
+ WHERE t.status <> 'done' AND u.email = ANY($1::text[])
+ GROUP BY u.email
+"""
+
+
+async def open_tasks(dsn: str, emails: list[str]) -> dict[str, list[str]]:
+    """Each staff member's first page of open tasks, as their app shows it when the day starts."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        return {email: list(ids) for email, ids in await connection.fetch(OPEN_TASKS, emails)}
+    finally:
+        await connection.close()
+
+
+async def sign_in(base_url: str, dsn: str, seed: FieldSeed) -> tuple[list[Person], list[str], str]:
+    """Every staff member as a ``Person`` with a token and their open tasks (read untimed, from the
+    database: a person's first "move a task" or "start a timer" must not turn into a listing or
+    nothing), the supervisors' tokens and the unpaid leave type."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         staff_tokens = await login_all(client, seed.slug, seed.staff)
         supervisors = await login_all(client, seed.slug, seed.supervisors)
         types = await client.get("/api/v1/leave/types", headers={"Authorization": f"Bearer {staff_tokens[0]}"})
         unpaid = next(t["id"] for t in types.raise_for_status().json() if t["key"] == "unpaid")
-    people = [Person(token=t, workplace=seed.workplace_of[e]) for t, e in zip(staff_tokens, seed.staff, strict=True)]
+    tasks = await open_tasks(dsn, seed.staff)
+    people = [
+        Person(token=token, workplace=seed.workplace_of[email], tasks=tasks.get(email, []))
+        for token, email in zip(staff_tokens, seed.staff, strict=True)
+    ]
     return people, supervisors, unpaid
 
 
@@ -159,7 +182,7 @@ class WaitSampler:
 
 def drive(args: argparse.Namespace, server: AppServer, database: BenchDatabase, seed: FieldSeed) -> dict[str, Any]:
     """Sign everyone in, run the generators over their shares, and measure latencies and CPU."""
-    people, supervisors, unpaid = asyncio.run(sign_in(server.base_url, seed))
+    people, supervisors, unpaid = asyncio.run(sign_in(server.base_url, database.dsn, seed))
     processes = max(1, min(args.processes, len(people)))
     start_at = time.time() + START_DELAY
     shares = [

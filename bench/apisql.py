@@ -3,8 +3,8 @@
 Seeds a small field tenant (``bench.fieldseed``), serves the real app in this process (uvicorn on a
 free port of 127.0.0.1) and sends each operation of ``bench.api``'s mix ``--repeat`` times in a row
 through ``bench.apiload``. SQLAlchemy events on the app's engine count, per request: statements,
-transactions (each also costs a ``BEGIN`` and a ``COMMIT``) and pool checkouts (each a pre-ping
-when the pool pings). Counts, unlike timings, do not depend on how busy the shared machine is.
+transactions (each also costs a ``BEGIN`` and a ``COMMIT``) and pool checkouts (a connection idle
+over ``persistence.engine.PING_IDLE_AFTER_SECONDS`` is pinged first: three round trips). Counts, unlike timings, do not depend on how busy the shared machine is.
 ``cpu_ms_with_client`` is this process's CPU time per request (server and client together);
 ``--profile`` writes cProfile statistics of the same requests. Prints one JSON line per operation.
 The database is dropped at the end.
@@ -79,7 +79,7 @@ async def measure(args: argparse.Namespace, database: BenchDatabase) -> list[dic
             while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
                 await asyncio.sleep(0.05)
             base_url = f"http://127.0.0.1:{port}"
-            people, supervisors, unpaid = await sign_in(base_url, seed)
+            people, supervisors, unpaid = await sign_in(base_url, database.dsn, seed)
             results = []
             profiler = cProfile.Profile(time.process_time) if args.profile else None
             async with aiohttp.ClientSession(base_url) as session:

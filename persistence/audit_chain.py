@@ -182,8 +182,10 @@ async def verify_tenant(connection: AsyncConnection, tenant_id: UUID) -> ChainRe
 
     ``connection`` must see every row of the tenant (the owner, or the app role as that tenant).
     Linked rows are streamed in ``seq`` order, so any length of chain is walked in constant memory;
-    unlinked ones are only counted (they are no break: a linker has yet to reach them).
+    unlinked ones are only counted (they are no break: a linker has yet to reach them). Given outside
+    a transaction, ``connection`` reads in one snapshot (see :func:`_one_snapshot`).
     """
+    await _one_snapshot(connection)
     head = (
         await connection.execute(
             text("SELECT head_seq, head_hash, base_seq, base_hash FROM audit_chain WHERE tenant_id = :t"),
@@ -286,11 +288,20 @@ async def verify_chains(connection: AsyncConnection, *, slug: str | None = None)
     Raises:
         LookupError: ``slug`` names no tenant.
     """
+    await _one_snapshot(connection)
     query = text("SELECT id, slug FROM tenant WHERE CAST(:slug AS text) IS NULL OR slug = :slug ORDER BY slug")
     tenants = (await connection.execute(query, {"slug": slug})).all()
     if slug and not tenants:
         raise LookupError(f"no tenant with slug {slug!r}")
     return [(tenant_slug, await verify_tenant(connection, tenant_id)) for tenant_id, tenant_slug in tenants]
+
+
+async def _one_snapshot(connection: AsyncConnection) -> None:
+    """Read the head and the entries in one snapshot (``REPEATABLE READ``) when no transaction is open
+    yet: read one after the other at ``READ COMMITTED``, a linker committing in between looked like
+    entries added after the head."""
+    if not connection.in_transaction():
+        await connection.execution_options(isolation_level="REPEATABLE READ")
 
 
 def render_report(slug: str, report: ChainReport, *, now: datetime | None = None) -> str:

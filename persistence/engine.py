@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from persistence.audit_link import linking_done
@@ -15,7 +18,12 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from uuid import UUID
 
-__all__ = ["Database", "app_role_url", "asyncpg_url"]
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+__all__ = ["PING_IDLE_AFTER_SECONDS", "Database", "app_role_url", "asyncpg_url"]
+
+PING_IDLE_AFTER_SECONDS = 10.0
+"""A pooled connection idle longer than this is pinged before it is handed out."""
 
 
 def asyncpg_url(url: str) -> str:
@@ -40,7 +48,15 @@ class Database:
             ``sqlalchemy.exc.TimeoutError`` (the API answers ``503 unavailable``).
     """
 
-    def __init__(self, *, url: str, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        url: str,
+        pool_size: int = 10,
+        pool_timeout: float = 30.0,
+        echo: bool = False,
+        ping_idle_after: float = PING_IDLE_AFTER_SECONDS,
+    ) -> None:
         # Parameters carry message bodies, token hashes and sealed secrets: never in a log line or in
         # an error's text, whatever the log level.
         self.engine: AsyncEngine = create_async_engine(
@@ -48,10 +64,10 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
-            pool_pre_ping=True,
             echo=echo,
             hide_parameters=True,
         )
+        _ping_when_idle(self.engine, after=ping_idle_after)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.session_info: dict[str, Any] = {}
         """Copied into every session's ``info``: how other packages hang per-database hooks (the
@@ -74,3 +90,29 @@ class Database:
         # Audit entries committed just before shutdown are linked now, not a minute later by the worker.
         await linking_done(self.engine)
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
+    """Ping a connection at checkout only if it sat in the pool longer than ``after`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout, and with asyncpg a ping is three round
+    trips (``BEGIN``, ``;``, ``ROLLBACK``): on a busy server, a third of a short request's. A
+    connection used moments ago is alive; one that sat idle across a database restart or a
+    firewall's idle timeout is what a ping is for. A dead one is replaced before anyone uses it;
+    one that dies while in use fails its transaction, and SQLAlchemy then recycles the pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from_now(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= after:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError("a pooled connection was dead after sitting idle") from exc

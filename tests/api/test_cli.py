@@ -42,7 +42,9 @@ async def test_worker_stops_cleanly_on_sigterm(tmp_path: Path, settings: Setting
         while b"worker started" not in await process.stderr.readline():
             pass
         process.send_signal(signal.SIGTERM)
-        assert await process.wait() == 0
+        # Read on to the end: a worker logging into a full pipe would block there and never exit.
+        _, rest = await process.communicate()
+    assert process.returncode == 0, rest[-2000:].decode(errors="replace")
 
 
 async def test_embedded_postgres_keeps_data_across_a_restart(tmp_path: Path) -> None:

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.util import await_only
 from uuid_utils.compat import uuid7
 
 from api.privacy.jobs import AUDIT_LINK_JOB, privacy_job_handlers
 from channels.storage import LocalFileStorage
 from persistence.audit_chain import GENESIS, ChainReport, render_report, verify_tenant
-from persistence.audit_link import linking_done
+from persistence.audit_link import link_tenant, linking_done
 from persistence.backup import libpq_url
 from persistence.engine import asyncpg_url
 from persistence.jobs import ClaimedJob
@@ -59,8 +62,6 @@ async def chain_of(owner: asyncpg.Connection, kit: TenantKit) -> list[asyncpg.Re
 
 
 async def report_of(settings: Settings, kit: TenantKit) -> ChainReport:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     await linking_done()
     engine = create_async_engine(asyncpg_url(settings.database_url or ""))
     try:
@@ -213,3 +214,28 @@ async def test_verify_names_an_entry_inserted_by_hand(
     report = await report_of(settings, tenant)
     assert report.broken is not None
     assert (report.broken.seq, report.broken.entry_id) == (position, forged)
+
+
+async def test_verify_is_not_fooled_by_a_linker_committing_between_its_reads(
+    settings: Settings, runtime: Runtime, tenant: TenantKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await linking_done()
+    monkeypatch.setattr("persistence.models.privacy.link_soon", lambda engine, tenant_id: None)
+    await write_entries(runtime, tenant, 2)
+    linked: list[int] = []
+    engine = create_async_engine(asyncpg_url(settings.database_url or ""))
+    try:
+        async with engine.connect() as connection:
+
+            @event.listens_for(connection.sync_connection, "before_cursor_execute")
+            def link_meanwhile(*args: object) -> None:
+                # The walk is about to start, the head already read: a linker commits now.
+                if "ORDER BY seq" in str(args[2]) and not linked:
+                    linked.append(await_only(link_tenant(runtime.db.engine, tenant.id)))
+
+            report = await verify_tenant(connection, tenant.id)
+    finally:
+        await engine.dispose()
+
+    assert linked == [2]
+    assert (report.intact, report.pending) == (True, 2)
