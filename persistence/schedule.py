@@ -49,11 +49,15 @@ async def active_tenants(db: Database) -> list[UUID]:
         return list(await session.scalars(text("SELECT fieldhub_active_tenants()")))
 
 
-async def schedule_due(db: Database, periodics: Sequence[Periodic], *, now: datetime | None = None) -> int:
+async def schedule_due(
+    db: Database, periodics: Sequence[Periodic], *, now: datetime | None = None, stop: asyncio.Event | None = None
+) -> int:
     """Enqueue the current slot's job of each periodic for every active tenant.
 
     The payload carries the slot's start (``slot_start``, ISO 8601), so a handler judges "due"
-    against the time it was scheduled for, not against when a busy worker got round to it.
+    against the time it was scheduled for, not against when a busy worker got round to it. Once
+    ``stop`` is set the round ends after the tenant at hand: a round over thousands of tenants
+    (a transaction each) would otherwise hold a stopping worker for as long as it takes.
 
     Returns:
         How many jobs were enqueued now (0 when another worker did it already).
@@ -61,6 +65,8 @@ async def schedule_due(db: Database, periodics: Sequence[Periodic], *, now: date
     now = now or datetime.now(UTC)
     enqueued = 0
     for tenant_id in await active_tenants(db):
+        if stop is not None and stop.is_set():
+            break
         async with db.transaction(tenant_id=tenant_id) as session:
             for periodic in periodics:
                 slot = slot_of(periodic, now)
@@ -87,7 +93,7 @@ async def run_schedule(db: Database, stop: asyncio.Event, periodics: Sequence[Pe
     tick = min(periodic.interval for periodic in periodics).total_seconds()
     while not stop.is_set():
         try:
-            await schedule_due(db, periodics)
+            await schedule_due(db, periodics, stop=stop)
         except Exception:
             log.exception("could not schedule periodic jobs")
         with contextlib.suppress(TimeoutError):

@@ -63,3 +63,13 @@ async def test_the_running_schedule_enqueues_at_once_and_stops_when_told(runtime
         stop.set()
         await asyncio.wait_for(schedule, timeout=10)
     assert schedule.done()
+
+
+async def test_a_round_stops_at_the_tenant_at_hand_once_the_worker_stops(runtime: Runtime, tenant: TenantKit) -> None:
+    stop = asyncio.Event()
+    stop.set()
+
+    enqueued = await schedule_due(runtime.db, [HOURLY], now=SLOT_TIME + timedelta(days=7), stop=stop)
+
+    assert enqueued == 0
+    assert await _jobs(runtime, tenant, HOURLY.kind) == []
