@@ -97,6 +97,8 @@ class Presence:
         self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
         self._conns: dict[str, tuple[str, str]] = {}
         self._topic_users: dict[tuple[str, str], int] = {}
+        # Users of a reaped node who still looked online, and until when to look again (see reap).
+        self._undecided: dict[str, tuple[Departed, float]] = {}
 
     @property
     def refresh_interval_s(self) -> float:
@@ -225,9 +227,9 @@ class Presence:
             ConnectionError: If Redis is unreachable.
         """
         try:
+            departed = await self._recheck_undecided()
             async with self._gate:
                 expired = await self._redis.zrangebyscore(NODES_KEY, "-inf", time.time(), withscores=True)
-            departed: list[Departed] = []
             for raw, expiry in cast("list[tuple[bytes, float]]", expired):
                 node_id = raw.decode()
                 if node_id == self._node_id:
@@ -252,8 +254,27 @@ class Presence:
         # In user order, so that what one reap announces arrives in a predictable order.
         for user_id, topics in sorted(topics_of.items()):
             namespace = namespace_of(topics[0])
-            if namespace is not None and not await self.is_online(namespace, user_id):
-                departed.append(Departed(namespace, user_id, sorted(topics), last_seen))
+            if namespace is None:
+                continue
+            gone = Departed(namespace, user_id, sorted(topics), last_seen)
+            if not await self.is_online(namespace, user_id):
+                departed.append(gone)
+            else:
+                # A socket opened on the dead node after its last heartbeat carries a later expiry
+                # than the node: look again until any such entry has expired (a user online
+                # elsewhere stays online, their entries pushed forward by live nodes).
+                self._undecided[f"{namespace}\n{user_id}"] = (gone, time.time() + self._ttl)
+        return departed
+
+    async def _recheck_undecided(self) -> list[Departed]:
+        departed = []
+        now = time.time()
+        for key, (gone, until) in sorted(self._undecided.items()):
+            if not await self.is_online(gone.namespace, gone.user_id):
+                departed.append(gone)
+                del self._undecided[key]
+            elif now > until:
+                del self._undecided[key]
         return departed
 
     async def forget_node(self) -> None:

@@ -1,5 +1,5 @@
-"""A node's presence refresh: every entry written back with its expiry, on one Redis and on a Redis
-Cluster, in pipelined chunks."""
+"""A node's presence refresh (every entry written back with its expiry, on one Redis and on a Redis
+Cluster, in pipelined chunks) and the reaping of a dead node's users."""
 
 from __future__ import annotations
 
@@ -70,3 +70,25 @@ async def test_a_second_refresh_finds_the_node_alive(redis, ns) -> None:
     await node.refresh()
 
     assert not await node.refresh()
+
+
+async def test_a_user_whose_socket_outlived_its_dead_nodes_heartbeat_is_announced_once_it_expires(
+    redis_url, ns
+) -> None:
+    client = Redis.from_url(redis_url)
+    try:
+        doomed = Presence(redis=client, node_id=f"doomed-{ns}", config=HubConfig())
+        reaper = Presence(redis=client, node_id=f"reaper-{ns}", config=HubConfig())
+        await doomed.refresh()
+        await doomed.join(ns, "late", "c1")  # opened after the node's last heartbeat: a later expiry
+        await doomed.enter_topic(f"t:{ns}:room:1", "late")
+        await client.zadd(NODES_KEY, {f"doomed-{ns}": 1.0})  # the node's heartbeat has run out
+
+        first = await reaper.reap()
+        await client.zadd(f"t:{ns}:presence:conns:late", {"c1": 1.0})  # and now its socket's entry too
+        second = await reaper.reap()
+
+        assert first == []
+        assert [(gone.user_id, gone.topics) for gone in second] == [("late", [f"t:{ns}:room:1"])]
+    finally:
+        await client.aclose()
