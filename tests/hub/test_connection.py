@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from hub.config import HubConfig
 from hub.connection import Connection, State
 from hub.fanout import Fanout, pack
-from hub.hooks import Principal
 from hub.memory_broker import MemoryBroker
+from tests.hub.parked import parked
 
 
 class Transport:
@@ -38,23 +37,9 @@ async def transport() -> Transport:
     return Transport()
 
 
-async def _parked(transport: Transport, connection_id: str = "c1") -> Connection:
-    """A connection whose writer is started and parked (nothing queued)."""
-    connection = Connection(
-        socket=None,  # type: ignore[arg-type]  (frames go through ``send``)
-        send=transport.send,
-        principal=Principal(user_id="u1", namespace="acme", session_id="s1"),
-        connection_id=connection_id,
-        config=HubConfig(),
-    )
-    connection.start_writer()
-    await asyncio.sleep(0)  # the writer's first step: it finds nothing queued and parks
-    return connection
-
-
 @pytest.fixture
 async def conn(transport: Transport) -> Connection:
-    return await _parked(transport)
+    return await parked(transport.send)
 
 
 async def test_a_frame_sent_while_the_writer_is_parked_is_written_before_send_returns(conn, transport) -> None:
@@ -89,6 +74,6 @@ async def test_a_socket_whose_write_fails_does_not_stop_a_fan_out_to_the_others(
     broken, healthy = Transport(), Transport()
     broken.broken = True
     for index, transport in enumerate((broken, healthy)):
-        await fanout.attach(await _parked(transport, f"c{index}"), "t:acme:conv:1")
+        await fanout.attach(await parked(transport.send, f"c{index}"), "t:acme:conv:1")
     fanout.dispatch("t:acme:conv:1", pack(b'{"type":"event"}'))
     assert healthy.sent == ['{"type":"event"}']

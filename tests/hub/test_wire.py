@@ -13,12 +13,10 @@ from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 from websockets.protocol import OPEN, Protocol, Side
 
-from hub.config import HubConfig
-from hub.connection import Connection
 from hub.fanout import Fanout, pack
-from hub.hooks import Principal
 from hub.memory_broker import MemoryBroker
 from hub.wire import direct_writer, text_frame
+from tests.hub.parked import parked
 
 
 class RecordingTransport(asyncio.Transport):
@@ -50,19 +48,6 @@ def _accepted_protocol() -> tuple[WebSocketsSansIOProtocol, RecordingTransport]:
     return protocol, transport
 
 
-async def _parked(protocol: WebSocketsSansIOProtocol, connection_id: str = "c1") -> Connection:
-    connection = Connection(
-        socket=None,  # type: ignore[arg-type]  (frames go through ``send``)
-        send=protocol.send,
-        principal=Principal(user_id="u1", namespace="acme", session_id="s1"),
-        connection_id=connection_id,
-        config=HubConfig(),
-    )
-    connection.start_writer()
-    await asyncio.sleep(0)  # the writer's first step: it finds nothing queued and parks
-    return connection
-
-
 def _texts(written: list[bytes]) -> list[str]:
     """What a browser would read from these bytes: the text of each frame, parsed by websockets."""
     client = Protocol(Side.CLIENT, max_size=None)  # an open connection's frame parser, no handshake
@@ -81,7 +66,7 @@ def test_a_text_frame_of_every_length_form_parses_as_its_payload(size: int) -> N
 
 async def test_a_frame_sent_while_the_writer_is_parked_is_on_the_transport_before_send_returns() -> None:
     protocol, transport = _accepted_protocol()
-    conn = await _parked(protocol)
+    conn = await parked(protocol.send)
 
     conn.send('{"type":"pong"}')
 
@@ -90,7 +75,7 @@ async def test_a_frame_sent_while_the_writer_is_parked_is_on_the_transport_befor
 
 async def test_frames_sent_while_the_transport_is_paused_follow_in_order_once_it_resumes() -> None:
     protocol, transport = _accepted_protocol()
-    conn = await _parked(protocol)
+    conn = await parked(protocol.send)
     conn.send("1")
     protocol.pause_writing()
 
@@ -110,7 +95,7 @@ async def test_an_event_is_framed_once_for_every_socket_of_its_topic() -> None:
     fanout = Fanout(broker=MemoryBroker())
     sockets = [_accepted_protocol() for _ in range(3)]
     for index, (protocol, _) in enumerate(sockets):
-        await fanout.attach(await _parked(protocol, f"c{index}"), "t:acme:room")
+        await fanout.attach(await parked(protocol.send, f"c{index}"), "t:acme:room")
 
     fanout.dispatch("t:acme:room", pack(b'{"type":"event","n":1}', 7))
 
@@ -121,7 +106,7 @@ async def test_an_event_is_framed_once_for_every_socket_of_its_topic() -> None:
 
 async def test_a_frame_sent_after_the_close_frame_is_never_written() -> None:
     protocol, transport = _accepted_protocol()
-    conn = await _parked(protocol)
+    conn = await parked(protocol.send)
     protocol.close_sent = True
 
     conn.send("late")
