@@ -67,7 +67,7 @@ async def login_all(client: httpx.AsyncClient, slug: str, emails: list[str]) -> 
 OPEN_TASKS = """
 SELECT u.email, (array_agg(t.id::text ORDER BY t.due_at, t.id))[1:20]
   FROM task AS t JOIN app_user AS u ON u.id = t.assignee_id
- WHERE t.status <> 'done' AND u.email = ANY($1::text[])
+ WHERE t.status IN ('todo', 'in_progress', 'blocked') AND u.email = ANY($1::text[])
  GROUP BY u.email
 """
 

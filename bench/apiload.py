@@ -113,9 +113,9 @@ async def act(client: Client, op: str, person: Person, supervisor: str, unpaid: 
     elif op == "board":
         await client.call(op, "GET", "/api/v1/board", supervisor)
     elif op == "my_tasks" or (op == "update_task" and not person.tasks):
-        page = await client.call("my_tasks", "GET", "/api/v1/tasks/mine", person.token, limit=20)
+        page = await client.call("my_tasks", "GET", "/api/v1/tasks/mine", person.token, limit=20, open="true")
         if page is not None:
-            person.tasks = [t["id"] for t in page["items"] if t["status"] != "done"]
+            person.tasks = [t["id"] for t in page["items"]]
     elif op == "update_task":
         task = random.choice(person.tasks)
         status = "todo" if person.moved.get(task) == "in_progress" else "in_progress"

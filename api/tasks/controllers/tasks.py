@@ -26,6 +26,13 @@ from api.tasks.schemas import (
 )
 
 StatusFilter = Annotated[TaskStatus | None, QueryParameter(description="Only tasks in this status.")]
+OpenFilter = Annotated[
+    bool | None,
+    QueryParameter(
+        name="open",
+        description="true: only tasks still to do (todo, in progress, blocked); false: only done or cancelled ones.",
+    ),
+]
 PriorityFilter = Annotated[Priority | None, QueryParameter(description="Only tasks of this priority.")]
 LabelFilter = Annotated[str | None, QueryParameter(max_length=50, description="Only tasks with this label.")]
 WorkplaceFilter = Annotated[UUID | None, QueryParameter(description="Only tasks at this workplace.")]
@@ -46,6 +53,7 @@ class TaskController(Controller):
         assignee_id: Annotated[UUID | None, QueryParameter(description="Only tasks assigned to this user.")] = None,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
+        still_open: OpenFilter = None,
         priority: PriorityFilter = None,
         label: LabelFilter = None,
         due_before: DueBefore = None,
@@ -60,6 +68,7 @@ class TaskController(Controller):
             assignee_id=assignee_id,
             workplace_id=workplace_id,
             status=status,
+            still_open=still_open,
             priority=priority,
             label=label,
             due_before=due_before,
@@ -74,6 +83,7 @@ class TaskController(Controller):
         current_user: CallerDep,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
+        still_open: OpenFilter = None,
         priority: PriorityFilter = None,
         label: LabelFilter = None,
         due_before: DueBefore = None,
@@ -89,6 +99,7 @@ class TaskController(Controller):
             mine=current_user.id,
             workplace_id=workplace_id,
             status=status,
+            still_open=still_open,
             priority=priority,
             label=label,
             due_before=due_before,

@@ -17,6 +17,7 @@ from uuid_utils.compat import uuid7
 
 from api.errors import AppError
 from api.tasks.schemas import (
+    OPEN_STATUSES,
     ChecklistItemResponse,
     TaskDetail,
     TaskResponse,
@@ -63,6 +64,7 @@ class TaskService(FieldService[Task]):
         assignee_id: UUID | None = None,
         workplace_id: UUID | None = None,
         status: str | None = None,
+        still_open: bool | None = None,
         priority: str | None = None,
         label: str | None = None,
         due_before: datetime | None = None,
@@ -85,6 +87,9 @@ class TaskService(FieldService[Task]):
             )
             if value is not None
         ]
+        if still_open is not None:
+            is_open = _TASK.c.status.in_(OPEN_STATUSES)
+            conditions.append(is_open if still_open else ~is_open)
         if search:
             conditions.append(_TASK.c.title.ilike(f"%{escape_like_value(search)}%", escape=LIKE_ESCAPE_CHAR))
         if mine is not None:

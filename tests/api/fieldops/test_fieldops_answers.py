@@ -25,6 +25,23 @@ async def test_a_page_of_my_tasks_past_the_end_still_reports_the_total(client: C
     assert (page.json()["items"], page.json()["total"]) == ([], 3)
 
 
+async def test_my_open_tasks_leave_out_done_and_cancelled_ones(client: Client, tenant: TenantKit) -> None:
+    admin = await tenant.headers(client)
+    staff = await tenant.headers(client, "staff")
+    made = {
+        status: await make_task(client, admin, title=status, assignee_id=str(tenant.users["staff"]))
+        for status in ("todo", "in_progress", "done", "cancelled")
+    }
+    for status in ("in_progress", "done", "cancelled"):
+        moved = await client.post(f"/api/v1/tasks/{made[status]['id']}/status", json={"status": status}, headers=admin)
+        assert moved.status_code == 200, moved.text
+    still_open = (await client.get("/api/v1/tasks/mine", params={"open": "true"}, headers=staff)).json()
+    finished = (await client.get("/api/v1/tasks/mine", params={"open": "false"}, headers=staff)).json()
+    assert sorted(t["title"] for t in still_open["items"]) == ["in_progress", "todo"]
+    assert sorted(t["title"] for t in finished["items"]) == ["cancelled", "done"]
+    assert (still_open["total"], finished["total"]) == (2, 2)
+
+
 async def test_a_status_change_answers_with_the_tasks_checklist_and_dependencies(
     client: Client, tenant: TenantKit
 ) -> None:
