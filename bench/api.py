@@ -313,7 +313,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--only", help=f"comma-separated operations to keep from the mix ({', '.join(MIX)})")
-    parser.add_argument("--profile", help="write py-spy's raw stacks of the server (its first process) here")
+    parser.add_argument("--profile", help="write py-spy's raw stacks of the server's processes here")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     print(json.dumps(run(parser.parse_args())), flush=True)
 

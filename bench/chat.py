@@ -149,7 +149,8 @@ def _spawn(spec_file: Path, name: str, rate: float, seconds: float, body_bytes: 
 def _profile(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes]:
     """py-spy samples the server while the messages flow (collapsed stacks, one line per stack)."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    command = [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
+    # --subprocesses: with --workers N the pid is uvicorn's supervisor and the work is in its children.
+    command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--duration", str(int(seconds)), "--rate", "200"]
     return subprocess.Popen([*command, "--format", "raw", "--nonblocking", "--output", output])
 
 
