@@ -43,19 +43,31 @@ OPERATIONS = ("me", "my_tasks", "update_task", "clock", "timer", "leave", "board
 
 
 class RoundTrips:
-    """Counts what the engine sends to PostgreSQL."""
+    """Counts what the engine sends to PostgreSQL: statements (SQLAlchemy's, from its events, and the
+    ``persistence.prepared`` ones, which bypass those, from asyncpg's query log, which in turn does not see
+    the statements SQLAlchemy's adapter prepares), transactions and checkouts."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.counts: Counter[str] = Counter()
         self.sent: list[str] = []
         sync = engine.sync_engine
-        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "before_cursor_execute", lambda *args: self._statement(args[2]))
         event.listen(sync, "begin", lambda *_: self.counts.update(["transactions"]))
         event.listen(sync.pool, "checkout", lambda *_: self.counts.update(["checkouts"]))
+        event.listen(sync.pool, "connect", self._follow)
 
-    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _follow(self, dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda logged: self._statement(logged.query))
+
+    def _statement(self, sql: str) -> None:
+        statement = " ".join(sql.split())
+        if statement.rstrip(";").upper() in _TRANSACTION_CONTROL:
+            return  # part of a transaction (counted above) or of a ping
         self.counts["statements"] += 1
-        self.sent.append(" ".join(statement.split())[:160])
+        self.sent.append(statement[:160])
+
+
+_TRANSACTION_CONTROL = frozenset({"", "BEGIN", "BEGIN ISOLATION LEVEL READ COMMITTED", "COMMIT", "ROLLBACK"})
 
 
 async def measure(args: argparse.Namespace, database: BenchDatabase) -> list[dict[str, Any]]:

@@ -27,11 +27,16 @@ def bind_tenant(session: AsyncSession, tenant_id: UUID | None) -> None:
     session.info[_INFO_KEY] = str(tenant_id) if tenant_id else ""
 
 
+_SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', $1, true)"
+
+
 @event.listens_for(AsyncSession.sync_session_class, "after_begin")
 def _apply_tenant(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     tenant: Any = session.info.get(_INFO_KEY)
     if tenant is not None:
-        connection.execute(text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": tenant})
+        # Driver-level SQL: this runs in every transaction of the app, and compiling a text() construct
+        # (cache key, compiled-cache lookup) cost more CPU than the round trip itself.
+        connection.exec_driver_sql(_SET_TENANT, (tenant,))
 
 
 async def set_transaction_tenant(session: AsyncSession, tenant_id: UUID) -> None:

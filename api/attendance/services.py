@@ -27,6 +27,7 @@ from api.overtime.compute import recompute_overtime
 from api.workplaces.base import FieldService, require_aware, require_not_future, require_row, utc_now
 from api.workplaces.geo import distance_m
 from persistence.models import AttendanceBreak, AttendanceRecord, Workplace, WorkplaceAssignment, WorkPolicy
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -43,7 +44,7 @@ OFFLINE_WINDOW = timedelta(hours=72)
 
 async def lock_person(session: AsyncSession, user_id: UUID) -> None:
     """Serialise changes to one person's attendance until the transaction ends."""
-    await session.execute(_LOCK, {"lock_key": _person_key(user_id)})
+    await _LOCK.scalar(session, lock_key=_person_key(user_id))
 
 
 def _person_key(user_id: UUID) -> str:
@@ -53,7 +54,7 @@ def _person_key(user_id: UUID) -> str:
 _PERSON_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_key", type_=String), 0))
 """The advisory lock on ``:lock_key`` (:func:`_person_key`), as a column to select alone or with a read that
 does not need it."""
-_LOCK = select(_PERSON_LOCK)
+_LOCK = Prepared(select(_PERSON_LOCK))
 
 
 class Geofenced(Protocol):
@@ -74,37 +75,41 @@ _RECORD = cast("Table", AttendanceRecord.__table__)
 _BREAK = cast("Table", AttendanceBreak.__table__)
 
 # Built once: putting a statement together costs about as much Python as sending it.
-_CLOCK_IN_WORKPLACE = select(
-    _PERSON_LOCK.label("locked"),
-    _WORKPLACE.c.id,
-    _WORKPLACE.c.status,
-    _WORKPLACE.c.latitude,
-    _WORKPLACE.c.longitude,
-    _WORKPLACE.c.geofence_radius_m,
-    select(_ASSIGNMENT.c.id)
-    .where(
-        _ASSIGNMENT.c.workplace_id == _WORKPLACE.c.id,
-        _ASSIGNMENT.c.user_id == bindparam("user_id"),
-        _ASSIGNMENT.c.ended_at.is_(None),
-    )
-    .exists()
-    .label("assigned"),
-    select(_POLICY.c.geofence).scalar_subquery().label("geofence"),
-).where(_WORKPLACE.c.id == bindparam("workplace_id"))
+_CLOCK_IN_WORKPLACE = Prepared(
+    select(
+        _PERSON_LOCK.label("locked"),
+        _WORKPLACE.c.id,
+        _WORKPLACE.c.status,
+        _WORKPLACE.c.latitude,
+        _WORKPLACE.c.longitude,
+        _WORKPLACE.c.geofence_radius_m,
+        select(_ASSIGNMENT.c.id)
+        .where(
+            _ASSIGNMENT.c.workplace_id == _WORKPLACE.c.id,
+            _ASSIGNMENT.c.user_id == bindparam("user_id"),
+            _ASSIGNMENT.c.ended_at.is_(None),
+        )
+        .exists()
+        .label("assigned"),
+        select(_POLICY.c.geofence).scalar_subquery().label("geofence"),
+    ).where(_WORKPLACE.c.id == bindparam("workplace_id"))
+)
 """Takes ``:user_id``'s lock (``:lock_key``) and reads ``:workplace_id``, whether they are assigned there, and
 the tenant's geofence policy (none without a saved policy)."""
 _OPEN_RECORD = select(_RECORD.c.id, _RECORD.c.workplace_id).where(
     _RECORD.c.user_id == bindparam("user_id"), _RECORD.c.clock_out_at.is_(None)
 )
-_CLOCK_IN_STATE = select(
-    _OPEN_RECORD.with_only_columns(_RECORD.c.id).scalar_subquery().label("open_id"),
-    _OPEN_RECORD.with_only_columns(_RECORD.c.workplace_id).scalar_subquery().label("open_workplace_id"),
-    select(_RECORD.c.clock_out_at)
-    .where(_RECORD.c.user_id == bindparam("user_id"))
-    .order_by(_RECORD.c.clock_out_at.desc().nulls_last())
-    .limit(1)
-    .scalar_subquery()
-    .label("last_out"),
+_CLOCK_IN_STATE = Prepared(
+    select(
+        _OPEN_RECORD.with_only_columns(_RECORD.c.id).scalar_subquery().label("open_id"),
+        _OPEN_RECORD.with_only_columns(_RECORD.c.workplace_id).scalar_subquery().label("open_workplace_id"),
+        select(_RECORD.c.clock_out_at)
+        .where(_RECORD.c.user_id == bindparam("user_id"))
+        .order_by(_RECORD.c.clock_out_at.desc().nulls_last())
+        .limit(1)
+        .scalar_subquery()
+        .label("last_out"),
+    )
 )
 """``:user_id``'s open attendance and last clock-out."""
 _OPEN_BREAK = (
@@ -152,12 +157,9 @@ class AttendanceService(FieldService[AttendanceRecord]):
                 instead; ``already_clocked_in`` (409);
                 ``out_of_order`` (409) for an offline clock-in before one's last clock-out.
         """
-        workplace = (
-            await self.session.execute(
-                _CLOCK_IN_WORKPLACE,
-                {"lock_key": _person_key(actor.id), "workplace_id": data.workplace_id, "user_id": actor.id},
-            )
-        ).first()
+        workplace = await _CLOCK_IN_WORKPLACE.first(
+            self.session, lock_key=_person_key(actor.id), workplace_id=data.workplace_id, user_id=actor.id
+        )
         if workplace is None:
             raise AppError(
                 "not_found", "No workplace with this id.", status_code=404, details={"field": "workplace_id"}
@@ -170,7 +172,8 @@ class AttendanceService(FieldService[AttendanceRecord]):
         occurred = self._device_time(data.occurred_at, received)
         geofence = workplace.geofence or DEFAULTS["geofence"]
         distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, geofence)
-        state = (await self.session.execute(_CLOCK_IN_STATE, {"user_id": actor.id})).one()
+        state = await _CLOCK_IN_STATE.first(self.session, user_id=actor.id)
+        assert state is not None
         if state.open_id is not None:
             raise AppError(
                 "already_clocked_in",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import String, bindparam, case, func, literal, literal_column, null, select, union_all
+from sqlalchemy import String, Uuid, any_, bindparam, case, func, literal, literal_column, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from api.attendance.lateness import late_now
 from api.attendance.policy import DEFAULTS
@@ -16,13 +17,14 @@ from api.incidents.board import SEVERITY_RANK
 from api.tasks.schemas import OPEN_STATUSES
 from api.workplaces.base import require_row
 from persistence.models import AttendanceRecord, Department, Incident, Task, User, Workplace, WorkPolicy
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
     from uuid import UUID
 
-    from sqlalchemy import BindParameter, CompoundSelect, Table
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_OVERDUE = 1000
@@ -98,8 +100,8 @@ async def _gathered(
     overdue: dict[UUID, list[OverdueTask]] = defaultdict(list)
     if not ids:
         return present, incidents, overdue
-    rows = await session.execute(_gather_statement(), {"ids": list(ids), "now": now})
-    for kind, _, workplace_id, item_id, user_id, label, status, grade, at in rows.tuples():
+    rows = await _gather_statement().fetch(session, ids=list(ids), now=now)
+    for kind, _, workplace_id, item_id, user_id, label, status, grade, at in rows:
         if kind == "in":
             present[workplace_id].append(PersonIn(user_id=user_id, name=label, attendance_id=item_id, clock_in_at=at))
         elif kind == "incident":
@@ -114,11 +116,11 @@ async def _gathered(
 
 
 @cache
-def _gather_statement() -> CompoundSelect[Any]:
+def _gather_statement() -> Prepared:
     """Clocked-in people, open incidents and overdue tasks at the workplaces ``:ids`` at ``:now``, as rows of
     one shape ``(kind, ord, workplace_id, item_id, user_id, label, status, grade, at)``, each part in its own
     order (``ord``). Built once: putting the statement together costs more than running it."""
-    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    ids = any_(bindparam("ids", type_=ARRAY(Uuid)))
     no_text = null().cast(String)
     people_order = (_RECORD.c.clock_in_at, _RECORD.c.id)
     people = select(
@@ -131,7 +133,7 @@ def _gather_statement() -> CompoundSelect[Any]:
         no_text.label("status"),
         no_text.label("grade"),
         _RECORD.c.clock_in_at.label("at"),
-    ).where(_RECORD.c.user_id == _USER.c.id, _RECORD.c.clock_out_at.is_(None), _RECORD.c.workplace_id.in_(ids))
+    ).where(_RECORD.c.user_id == _USER.c.id, _RECORD.c.clock_out_at.is_(None), _RECORD.c.workplace_id == ids)
     rank = case(SEVERITY_RANK, value=_INCIDENT.c.severity, else_=len(SEVERITY_RANK))
     incident_order = (rank, _INCIDENT.c.occurred_at.desc(), _INCIDENT.c.id)
     open_ones = (
@@ -146,7 +148,7 @@ def _gather_statement() -> CompoundSelect[Any]:
             _INCIDENT.c.severity,
             _INCIDENT.c.occurred_at,
         )
-        .where(_INCIDENT.c.status != "closed", _INCIDENT.c.workplace_id.in_(ids))
+        .where(_INCIDENT.c.status != "closed", _INCIDENT.c.workplace_id == ids)
         .order_by(*incident_order)
         .limit(MAX_INCIDENTS)
     )
@@ -164,15 +166,15 @@ def _gather_statement() -> CompoundSelect[Any]:
             _TASK.c.due_at,
         )
         .where(
-            _TASK.c.status.in_(OPEN_STATUSES),
+            _TASK.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String))),
             _TASK.c.due_at.is_not(None),
             _TASK.c.due_at <= bindparam("now", type_=_TASK.c.due_at.type),
-            _TASK.c.workplace_id.in_(ids),
+            _TASK.c.workplace_id == ids,
         )
         .order_by(*task_order)
         .limit(MAX_OVERDUE)
     )
-    return union_all(people, open_ones, late_tasks).order_by(literal_column("kind"), literal_column("ord"))
+    return Prepared(union_all(people, open_ones, late_tasks).order_by(literal_column("kind"), literal_column("ord")))
 
 
 async def _late(

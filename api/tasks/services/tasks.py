@@ -4,15 +4,16 @@ dependency graph, which never holds a cycle."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from uuid import UUID
 
 import msgspec
 from advanced_alchemy.filters import LIKE_ESCAPE_CHAR, escape_like_value
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import Text, and_, any_, bindparam, func, literal, or_, select, text, update
+from sqlalchemy import String, Text, and_, any_, bindparam, func, literal, or_, select, text, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from uuid_utils.compat import uuid7
 
 from api.errors import AppError
@@ -35,9 +36,10 @@ from api.tasks.services._base import (
 )
 from api.workplaces.base import FieldService, changes, require_aware, require_row, utc_now
 from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, UserRole, Workplace
+from persistence.prepared import Prepared, Row
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row, Table
+    from sqlalchemy import Table
 
     from api.audit import Origin
     from api.auth.principal import CurrentUser
@@ -77,49 +79,29 @@ class TaskService(FieldService[Task]):
         The page and its total come in one query (a window count), read as plain rows; a page past the
         end asks for the total on its own, so it still reports the true one.
         """
-        conditions: list[Any] = [
-            _TASK.c[name] == value
-            for name, value in (
-                ("assignee_id", assignee_id),
-                ("workplace_id", workplace_id),
-                ("status", status),
-                ("priority", priority),
-            )
-            if value is not None
-        ]
-        if still_open is not None:
-            is_open = _TASK.c.status.in_(OPEN_STATUSES)
-            conditions.append(is_open if still_open else ~is_open)
-        if search:
-            conditions.append(_TASK.c.title.ilike(f"%{escape_like_value(search)}%", escape=LIKE_ESCAPE_CHAR))
-        if mine is not None:
-            my_roles = select(_USER_ROLE.c.role_id).where(_USER_ROLE.c.user_id == mine)
-            conditions.append(
-                or_(
-                    _TASK.c.assignee_id == mine,
-                    and_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_role_id.in_(my_roles)),
-                )
-            )
-        if label is not None:
-            conditions.append(literal(label) == any_(_TASK.c.labels))
-        if due_before is not None:
-            conditions.append(_TASK.c.due_at < require_aware(due_before, "due_before"))
-        rows = (
-            await self.session.execute(
-                select(*_RESPONSE_COLUMNS, func.count().over().label("total"))
-                .where(*conditions)
-                .order_by(_TASK.c.due_at.asc(), _TASK.c.id.asc())
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
+        values: dict[str, Any] = {
+            "assignee_id": assignee_id,
+            "workplace_id": workplace_id,
+            "status": status,
+            "priority": priority,
+            "label": label,
+            "due_before": require_aware(due_before, "due_before") if due_before is not None else None,
+            "search": f"%{escape_like_value(search)}%" if search else None,
+            "mine": mine,
+        }
+        shape = _PageShape(
+            filters=frozenset(name for name, value in values.items() if value is not None), open=still_open
+        )
+        page_of, count_of = _page_statements(shape)
+        arguments = {name: value for name, value in values.items() if value is not None}
+        rows = await page_of.fetch(self.session, limit=limit, offset=offset, **arguments)
         if rows:
-            total = int(rows[0].total)
+            total = int(rows[0]["total"])
         elif offset == 0:
             total = 0
         else:
-            total = int(await self.session.scalar(select(func.count()).select_from(_TASK).where(*conditions)) or 0)
-        return [TaskResponse(**{name: row[i] for i, name in enumerate(_RESPONSE_FIELDS)}) for row in rows], total
+            total = int(await count_of.scalar(self.session, **arguments) or 0)
+        return [TaskResponse(*row[: len(_RESPONSE_FIELDS)]) for row in rows], total
 
     async def detail(self, task: Task) -> TaskDetail:
         """The task with its dependencies and checklist."""
@@ -212,7 +194,7 @@ class TaskService(FieldService[Task]):
                 (409, naming them), ``photo_required`` (409) without an image attachment when the task
                 requires one, ``not_found`` (404) for an attachment not in the tenant.
         """
-        found = (await self.session.execute(_LOCK_FOR_STATUS, {"task_id": task_id})).first()
+        found = await _LOCK_FOR_STATUS.first(self.session, task_id=task_id)
         if found is None:
             raise task_not_found()
         check_worker(
@@ -233,9 +215,10 @@ class TaskService(FieldService[Task]):
         ) and "assignee_id" not in values
         if unchanged:
             # As the ORM did: nothing to write, so ``updated_at`` stays.
-            row = (await self.session.execute(_READ_DETAIL, {"task_id": task_id})).one()
+            row = await _READ_DETAIL.first(self.session, task_id=task_id)
         else:
-            row = (await self.session.execute(_SET_STATUS, {"task_id": task_id, **values, "updated_at": now})).one()
+            row = await _set_status(frozenset(values)).first(self.session, task_id=task_id, **values, updated_at=now)
+        assert row is not None
         audit_task(self.session, actor, origin, "task.status", task_id, {"from": found.status, "to": data.status})
         announce(self.session, row, "status", task_state(row), by=actor.id)
         return _detail_of(row)
@@ -363,6 +346,48 @@ _CHECKLIST = cast("Table", TaskChecklistItem.__table__)
 _RESPONSE_FIELDS: tuple[str, ...] = TaskResponse.__struct_fields__
 _RESPONSE_COLUMNS = [_TASK.c[name] for name in _RESPONSE_FIELDS]
 _CHECKLIST_FIELDS = ChecklistItemResponse.__struct_fields__
+_OPEN = _TASK.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String)))
+
+
+class _PageShape(NamedTuple):
+    filters: frozenset[str]
+    """The filters given (their values are parameters)."""
+    open: bool | None
+
+
+@cache
+def _page_statements(shape: _PageShape) -> tuple[Prepared, Prepared]:
+    """A page of tasks and its total for one combination of filters, compiled once per combination
+    (a phone's "my open tasks" is one of them, asked all day)."""
+    conditions: list[Any] = [
+        _TASK.c[name] == bindparam(name)
+        for name in ("assignee_id", "workplace_id", "status", "priority")
+        if name in shape.filters
+    ]
+    if shape.open is not None:
+        conditions.append(_OPEN if shape.open else ~_OPEN)
+    if "search" in shape.filters:
+        conditions.append(_TASK.c.title.ilike(bindparam("search", type_=String), escape=LIKE_ESCAPE_CHAR))
+    if "mine" in shape.filters:
+        my_roles = select(_USER_ROLE.c.role_id).where(_USER_ROLE.c.user_id == bindparam("mine"))
+        conditions.append(
+            or_(
+                _TASK.c.assignee_id == bindparam("mine"),
+                and_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_role_id.in_(my_roles)),
+            )
+        )
+    if "label" in shape.filters:
+        conditions.append(bindparam("label", type_=String) == any_(_TASK.c.labels))
+    if "due_before" in shape.filters:
+        conditions.append(_TASK.c.due_at < bindparam("due_before"))
+    page = (
+        select(*_RESPONSE_COLUMNS, func.count().over().label("total"))
+        .where(*conditions)
+        .order_by(_TASK.c.due_at.asc(), _TASK.c.id.asc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return Prepared(page), Prepared(select(func.count()).select_from(_TASK).where(*conditions))
 
 
 def _detail_columns() -> list[Any]:
@@ -384,7 +409,7 @@ def _detail_columns() -> list[Any]:
 
 
 # Built once: putting a statement together costs about as much Python as sending it.
-_LOCK_FOR_STATUS = (
+_LOCK_FOR_STATUS = Prepared(
     select(
         _TASK.c.assignee_id,
         _TASK.c.assignee_role_id,
@@ -397,12 +422,20 @@ _LOCK_FOR_STATUS = (
     .with_for_update(of=_TASK)
 )
 """What a status change checks, the task locked until the transaction ends."""
-_SET_STATUS = update(_TASK).where(_TASK.c.id == bindparam("task_id")).returning(*_TASK.c, *_detail_columns())
-"""The status change, its new values given as parameters, answering with the task as :func:`_detail_of` reads it."""
-_READ_DETAIL = select(*_TASK.c, *_detail_columns()).where(_TASK.c.id == bindparam("task_id"))
+_READ_DETAIL = Prepared(select(*_TASK.c, *_detail_columns()).where(_TASK.c.id == bindparam("task_id")))
 
 
-def _detail_of(row: Row[Any]) -> TaskDetail:
+@cache
+def _set_status(columns: frozenset[str]) -> Prepared:
+    """The status change of ``columns`` (and ``updated_at``), their values given as parameters, answering with
+    the task as :func:`_detail_of` reads it; one statement per combination of columns."""
+    values: dict[str, Any] = {name: bindparam(name) for name in (*sorted(columns), "updated_at")}
+    return Prepared(
+        update(_TASK).where(_TASK.c.id == bindparam("task_id")).values(**values).returning(*_TASK.c, *_detail_columns())
+    )
+
+
+def _detail_of(row: Row) -> TaskDetail:
     """The answer of a statement with ``_detail_columns``: the task with its dependencies and checklist."""
     checklist: list[ChecklistItemResponse] = []
     if row.checklist is not None:

@@ -26,9 +26,10 @@ from api.tasks.services._base import (
 )
 from api.workplaces.base import FieldService, require_aware, require_not_future, utc_now
 from persistence.models import Role, Task, TaskTimeEntry
+from persistence.prepared import Prepared, Row
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row, Table
+    from sqlalchemy import Table
 
     from api.audit import Origin
     from api.auth.principal import CurrentUser
@@ -46,7 +47,7 @@ class TimeService(FieldService[TaskTimeEntry]):
 
     repository_type = Repo
 
-    async def start_timer(self, task_id: UUID, *, actor: CurrentUser, origin: Origin) -> Row[Any]:
+    async def start_timer(self, task_id: UUID, *, actor: CurrentUser, origin: Origin) -> Row:
         """Start the caller's timer on a task, and answer with the new entry.
 
         One read of the task, then one ``INSERT ... ON CONFLICT DO NOTHING`` on the index that allows one
@@ -56,7 +57,7 @@ class TimeService(FieldService[TaskTimeEntry]):
             AppError: ``not_found`` (404); ``not_your_task`` (403); ``timer_running`` (409) while one of
                 theirs runs, on any task.
         """
-        task = (await self.session.execute(_TASK_OF_TIMER, {"task_id": task_id})).first()
+        task = await _TASK_OF_TIMER.first(self.session, task_id=task_id)
         if task is None:
             raise task_not_found()
         check_worker(
@@ -75,10 +76,10 @@ class TimeService(FieldService[TaskTimeEntry]):
                 "created_at": now,
                 "updated_at": now,
             }
-            entry = (await self.session.execute(_START, values)).first()
+            entry = await _START.first(self.session, **values)
             if entry is not None:
                 break
-            running = (await self.session.execute(_RUNNING, {"user_id": actor.id})).first()
+            running = await _RUNNING.first(self.session, user_id=actor.id)
             if running is not None:
                 raise AppError(
                     "timer_running",
@@ -93,13 +94,13 @@ class TimeService(FieldService[TaskTimeEntry]):
         announce(self.session, task, "time", _entry(entry), by=actor.id)
         return entry
 
-    async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> Row[Any]:
+    async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> Row:
         """Stop the caller's running timer (``no_timer_running`` (409) when none runs), in one ``UPDATE``.
 
         Two stops at once: the second waits for the first's row lock, then finds no running timer.
         """
         now = utc_now()
-        entry = (await self.session.execute(_STOP, {"user_id_": actor.id, "ended_at": now, "updated_at": now})).first()
+        entry = await _STOP.first(self.session, user_id_=actor.id, ended_at=now, updated_at=now)
         if entry is None:
             raise AppError("no_timer_running", "You have no running timer.", status_code=409)
         audit_task(self.session, actor, origin, "task.timer.stop", entry.task_id, {"entry_id": str(entry.id)})
@@ -179,22 +180,27 @@ _TASK_FACTS = ("id", "tenant_id", "status", "due_at", "workplace_id", "assignee_
 
 
 # Built once: putting a statement together costs about as much Python as sending it.
-_TASK_OF_TIMER = select(
-    *(_TASK.c[name] for name in _TASK_FACTS),
-    select(_ROLE.c.name).where(_ROLE.c.id == _TASK.c.assignee_role_id).scalar_subquery().label("role_name"),
-).where(_TASK.c.id == bindparam("task_id"))
-_START = (
+_TASK_OF_TIMER = Prepared(
+    select(
+        *(_TASK.c[name] for name in _TASK_FACTS),
+        select(_ROLE.c.name).where(_ROLE.c.id == _TASK.c.assignee_role_id).scalar_subquery().label("role_name"),
+    ).where(_TASK.c.id == bindparam("task_id"))
+)
+_STARTED = ("id", "tenant_id", "task_id", "user_id", "started_at", "manual", "note", "created_at", "updated_at")
+_START = Prepared(
     insert(_ENTRY)
+    .values({name: bindparam(name) for name in _STARTED})
     .on_conflict_do_nothing(index_elements=["user_id"], index_where=_ENTRY.c.ended_at.is_(None))
     .returning(*_ENTRY.c)
 )
 """A running timer, its values given as parameters; no row when the person's timer runs already."""
-_RUNNING = select(_ENTRY.c.id, _ENTRY.c.task_id).where(
-    _ENTRY.c.user_id == bindparam("user_id"), _ENTRY.c.ended_at.is_(None)
+_RUNNING = Prepared(
+    select(_ENTRY.c.id, _ENTRY.c.task_id).where(_ENTRY.c.user_id == bindparam("user_id"), _ENTRY.c.ended_at.is_(None))
 )
-_STOP = (
+_STOP = Prepared(
     update(_ENTRY)
     .where(_ENTRY.c.user_id == bindparam("user_id_"), _ENTRY.c.ended_at.is_(None), _ENTRY.c.task_id == _TASK.c.id)
+    .values(ended_at=bindparam("ended_at"), updated_at=bindparam("updated_at"))
     .returning(*_ENTRY.c, *(_TASK.c[name].label(f"of_task_{name}") for name in _TASK_FACTS))
 )
 """Stop the person's (``:user_id_``) running timer, with its task's facts for the live event."""
@@ -213,6 +219,6 @@ class _TaskOf:
     assignee_role_id: UUID | None
 
 
-def _entry(entry: TaskTimeEntry | Row[Any]) -> dict[str, Any]:
+def _entry(entry: TaskTimeEntry | Row) -> dict[str, Any]:
     state: dict[str, Any] = msgspec.to_builtins(time_entry_response(entry))
     return state

@@ -140,6 +140,30 @@ async def test_my_tasks_lists_only_mine_with_filters(client: Client, tenant: Ten
     assert [t["title"] for t in due_soon.json()["items"]] == ["Soon"]
 
 
+async def test_the_task_list_filters_by_each_field_and_searches_titles_literally(
+    client: Client, tenant: TenantKit
+) -> None:
+    admin = await tenant.headers(client)
+    store = await make_workplace(client, admin)
+    staff_id = str(tenant.users["staff"])
+    await make_task(client, admin, title="Restock 50% aisle", assignee_id=staff_id, priority="high")
+    await make_task(client, admin, title="Restock 50 aisle", workplace_id=store["id"])
+    await make_task(client, admin, title="Count shelves", assignee_id=staff_id, workplace_id=store["id"])
+
+    async def titles(**params: str) -> list[str]:
+        answer = await client.get("/api/v1/tasks", params=params, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return sorted(t["title"] for t in answer.json()["items"])
+
+    assert await titles(q="50%") == ["Restock 50% aisle"]
+    assert await titles(q="restock") == ["Restock 50 aisle", "Restock 50% aisle"]
+    assert await titles(assignee_id=staff_id) == ["Count shelves", "Restock 50% aisle"]
+    assert await titles(workplace_id=store["id"]) == ["Count shelves", "Restock 50 aisle"]
+    assert await titles(priority="high") == ["Restock 50% aisle"]
+    assert await titles(status="todo", workplace_id=store["id"], q="count") == ["Count shelves"]
+    assert await titles(status="done") == []
+
+
 async def test_my_tasks_are_paginated(client: Client, tenant: TenantKit) -> None:
     admin = await tenant.headers(client)
     for n in range(3):

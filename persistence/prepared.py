@@ -1,0 +1,118 @@
+"""Hot statements compiled once and run on the session's own asyncpg connection, inside its transaction.
+
+SQLAlchemy's execution path (cache key, compiled-cache lookup, parameter and result processing,
+events, greenlet switches) costs 0.5 to 1 ms of CPU per statement on the benchmark machine, several
+times asyncpg's own prepared statement; the API's busiest requests run a few statements each
+(docs/benchmarks.md, "Field operations API"). A :class:`Prepared` statement is written in SQLAlchemy
+Core like any other and compiled for asyncpg once, at import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.types import JSON
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.compiler import SQLCompiler
+    from sqlalchemy.sql.expression import ClauseElement
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+_MISSING = object()
+
+
+class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
+    """A row by position, by column name (``row["status"]``) or as an attribute (``row.status``), as
+    SQLAlchemy's rows are read."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class Prepared:
+    """A Core statement compiled once for asyncpg and run with asyncpg's ``fetch`` in a session's transaction.
+
+    Values go to asyncpg as they are (UUIDs, aware datetimes, strings, lists); only JSON parameters
+    are encoded here, because SQLAlchemy's asyncpg dialect registers JSON codecs that take text (they
+    decode JSON results, so rows need no processing). Rows are asyncpg records: by position, by
+    column name or as attributes (:class:`Row`). Statements run this way bypass SQLAlchemy's events, so they must not write the
+    tables the principal cache watches (``app_user``, ``user_role``, ``role``).
+
+    Args:
+        statement: a Core statement whose caller-supplied values are named ``bindparam``s; a fixed
+            list must be written ``column == any_(literal(values, ARRAY(...)))``, not ``in_()``,
+            whose values are rendered per execution.
+
+    Raises:
+        ValueError: If the statement needs work per execution: an expanding ``in_()``, a computed value,
+            a column default computed in Python (give ``updated_at`` and the like a parameter).
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
+        self.sql = str(compiled)
+        if "POSTCOMPILE" in self.sql:
+            raise ValueError("a Prepared statement cannot hold an expanding IN; use = any_(...)")
+        computed = [column.name for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if computed:
+            # SQLAlchemy computes these per execution (an ``updated_at`` on update, an id on insert).
+            raise ValueError(f"a Prepared statement cannot compute column defaults; give {computed} values")
+        names: Sequence[str] = compiled.positiontup or []
+        processors = compiled._bind_processors
+        self._params: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        for name in names:
+            bind = compiled.binds[name]
+            if bind.callable is not None:
+                raise ValueError(f"a Prepared statement cannot compute {name!r} per execution")
+            fixed = _MISSING if bind.required else bind.value
+            encode = cast("Callable[[Any], Any]", processors[name]) if isinstance(bind.type, JSON) else None
+            self._params.append((name, fixed, encode))
+
+    def _arguments(self, values: dict[str, Any]) -> list[Any]:
+        arguments = []
+        for name, fixed, encode in self._params:
+            value = values[name] if fixed is _MISSING else values.get(name, fixed)
+            arguments.append(encode(value) if encode is not None and value is not None else value)
+        return arguments
+
+    async def fetch(self, session: AsyncSession, **values: Any) -> list[Row]:
+        """Every row the statement returns, run in ``session``'s transaction (begun first if need be).
+
+        Raises:
+            KeyError: If a named parameter without a value in the statement is not given.
+        """
+        driver = await _driver_in_transaction(session)
+        rows: list[Row] = await driver.fetch(self.sql, *self._arguments(values), record_class=Row)
+        return rows
+
+    async def first(self, session: AsyncSession, **values: Any) -> Row | None:
+        """The first row, or ``None``."""
+        driver = await _driver_in_transaction(session)
+        row: Row | None = await driver.fetchrow(self.sql, *self._arguments(values), record_class=Row)
+        return row
+
+    async def scalar(self, session: AsyncSession, **values: Any) -> Any:
+        """The first column of the first row, or ``None``."""
+        driver = await _driver_in_transaction(session)
+        return await driver.fetchval(self.sql, *self._arguments(values))
+
+
+async def _driver_in_transaction(session: AsyncSession) -> Any:
+    """The asyncpg connection under ``session``, with its transaction begun.
+
+    SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with the first statement; a session bound to
+    a tenant has sent its ``set_config`` by then, an unbound one may not have, so begin it here.
+    """
+    connection = await session.connection()
+    adapter = (await connection.get_raw_connection()).dbapi_connection
+    if not adapter._started:  # type: ignore[union-attr]
+        await adapter._start_transaction()  # type: ignore[union-attr]
+    return adapter._connection  # type: ignore[union-attr]
