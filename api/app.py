@@ -78,7 +78,7 @@ from api.notifications.controllers import (
 from api.openapi import document_errors
 from api.overtime.controllers import OvertimeController, OvertimeRulesController
 from api.privacy.controllers import ExportDownloadController, MyDataController, PrivacyAdminController
-from api.realtime import build_hub, close_revoked_sockets
+from api.realtime import build_hub, close_revoked_sockets, share_identity_changes
 from api.reports.controllers import ReportController
 from api.runtime import Runtime
 from api.settings import Settings, load_settings
@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     runtime.session_listeners.append(close_revoked_sockets(hub))
     # A session revoked on any node is forgotten by this node's principal cache at once.
     hub.register_session_listener(lambda session_id: runtime.principals.forget_sessions([UUID(session_id)]))
+    share_identity_changes(hub, runtime.principals)
     chat = ChatRealtime(hub=hub, db=runtime.db, redis=runtime.redis, on_stored=runtime.recent_writes.mark)
     chat.install()
     runtime.chat_sends = chat.sends

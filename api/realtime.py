@@ -1,7 +1,9 @@
-"""The hub wired into the app: who a socket is (ticket, Bearer token or session cookie) and session revocation."""
+"""The hub wired into the app: who a socket is (ticket, Bearer token or session cookie), session revocation, and
+identity changes reaching every node's principal cache."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
     from litestar.connection import WebSocket
 
+    from api.auth.principal_cache import PrincipalCache
     from api.runtime import Runtime
     from api.settings import Settings
     from hub.observer import HubObserver
@@ -89,3 +92,28 @@ def close_revoked_sockets(hub: Hub) -> Any:
                 log.warning("could not announce a revoked session to other nodes")
 
     return close
+
+
+PRINCIPALS_CHANGED = "principals_changed"
+"""The hub notice of a committed change to users, roles or grants: every node empties its principal cache."""
+
+
+def share_identity_changes(hub: Hub, principals: PrincipalCache) -> None:
+    """Empty every serving process's principal cache when any of them commits a change to users, roles or
+    grants (this process's is emptied at once by the cache itself)."""
+    hub.register_notice_listener(PRINCIPALS_CHANGED, lambda _: principals.clear())
+    sending: set[asyncio.Task[None]] = set()
+
+    async def tell_every_node() -> None:
+        try:
+            await hub.notify_nodes(PRINCIPALS_CHANGED)
+        except ConnectionError:
+            # Other nodes see the change when their entries expire (FIELDHUB_AUTH_CACHE_SECONDS).
+            log.warning("could not announce an identity change to other nodes")
+
+    def on_change() -> None:
+        task = asyncio.get_running_loop().create_task(tell_every_node())
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
+    principals.on_identity_change = on_change

@@ -61,7 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: LogLevel = "INFO"
     session_ttl_hours: int = 24 * 14
     ws_ticket_ttl_seconds: int = 30
-    auth_cache_seconds: float = 5.0
+    auth_cache_seconds: float = 60.0
     """How long a process may reuse a resolved session without asking the database (0: never). A
     revocation or an identity change made in another process takes effect there within this bound."""
     login_max_failures: int = 5

@@ -1,4 +1,4 @@
-"""Node-to-node commands on the control channel: live topic changes and session closes."""
+"""Node-to-node commands on the control channel: live topic changes, session closes and the app's notices."""
 
 from __future__ import annotations
 
@@ -34,7 +34,14 @@ class CloseSession(msgspec.Struct, tag_field="op", tag="close_session", frozen=T
     reason: str
 
 
-Command = AddTopic | RemoveTopic | CloseSession
+class Notice(msgspec.Struct, tag_field="op", tag="notice", frozen=True):
+    """Something every node's app should hear of (a cache to drop, say); the hub only carries it."""
+
+    kind: str
+    data: str = ""
+
+
+Command = AddTopic | RemoveTopic | CloseSession | Notice
 
 _decoder = msgspec.json.Decoder(Command)
 _encoder = msgspec.json.Encoder()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from hub.connection import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_SESSION_REVOKED
-from hub.control import AddTopic, CloseSession, RemoveTopic, decode_command
+from hub.control import AddTopic, CloseSession, Notice, RemoveTopic, decode_command
 from hub.core import HubCore
 from hub.dispatch import Dispatcher
 from hub.endpoint import Endpoint
@@ -89,6 +89,7 @@ class Hub:
         self._control: asyncio.Queue[AddTopic | RemoveTopic] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._session_listeners: list[Callable[[str], None]] = []
+        self._notice_listeners: dict[str, list[Callable[[str], None]]] = {}
         self._refresh_now = asyncio.Event()
 
     # --- registration --------------------------------------------------------------------------
@@ -105,6 +106,11 @@ class Hub:
         """Be told (synchronously, before the sockets' close frames go out) of every session closed on
         any node: the app forgets what it cached about it (a resolved principal, say)."""
         self._session_listeners.append(listener)
+
+    def register_notice_listener(self, kind: str, listener: Callable[[str], None]) -> None:
+        """Be told (synchronously) of every notice of ``kind`` sent by any node with :meth:`notify_nodes`,
+        with its ``data``."""
+        self._notice_listeners.setdefault(kind, []).append(listener)
 
     def register_replay_provider(self, prefix: str, provider: ReplayProvider) -> None:
         """Replay and authorize topics whose part after ``t:<namespace>:`` starts with ``prefix``."""
@@ -197,6 +203,22 @@ class Hub:
         self._close_local(CloseSession(session_id, code, reason))
         await self._publisher.close_session(session_id, code, reason)
 
+    async def notify_nodes(self, kind: str, data: str = "") -> None:
+        """Tell every node's listeners of ``kind`` (this node's at once).
+
+        Raises:
+            ConnectionError: If the broker is unreachable (this node's listeners have heard it anyway).
+        """
+        self._notice_local(Notice(kind, data))
+        await self._publisher.command(Notice(kind, data))
+
+    def _notice_local(self, notice: Notice) -> None:
+        for listener in self._notice_listeners.get(notice.kind, ()):
+            try:
+                listener(notice.data)
+            except Exception:
+                log.exception("a notice listener failed")
+
     def _close_local(self, command: CloseSession) -> None:
         for listener in self._session_listeners:
             try:
@@ -233,6 +255,8 @@ class Hub:
                 return
             if isinstance(command, CloseSession):
                 self._close_local(command)
+            elif isinstance(command, Notice):
+                self._notice_local(command)
             elif self._core.registry.for_user(command.namespace, command.user_id):
                 self._control.put_nowait(command)
             return

@@ -1,10 +1,11 @@
 """A short in-process cache of resolved sessions, so most requests authenticate without a database round trip.
 
-Bounds on staleness, in this process: a session revoked here (logout, password change, disabling,
-erasure, moderation) is forgotten when the revocation is announced, after its commit; any committed
-write to users, roles or role grants made through this process's engine empties the cache. Changes
-made by another process (another worker or node) are seen within ``ttl`` seconds at most
-(``FIELDHUB_AUTH_CACHE_SECONDS``); 0 turns the cache off.
+Bounds on staleness: a revoked session (logout, password change, disabling, erasure, moderation) is
+forgotten on every node when the revocation is announced, after its commit (the hub's session close);
+a committed write to users, roles or role grants empties this process's cache at once and, through
+``on_identity_change`` (the app sends a hub notice), every other serving process's within a moment.
+What no notice reaches (a write by the worker, a node cut off from Redis) is seen within ``ttl``
+seconds at most (``FIELDHUB_AUTH_CACHE_SECONDS``); 0 turns the cache off.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class PrincipalCache:
         self._capacity = capacity
         self._clock = clock
         self._entries: OrderedDict[bytes, tuple[float, CurrentUser]] = OrderedDict()
+        self.on_identity_change: Callable[[], None] | None = None
+        """Called after this process committed a write to an identity table (the cache is empty by then)."""
 
     def get(self, key: bytes) -> CurrentUser | None:
         """The principal cached for ``key``, unless it is older than ``ttl`` or its session has expired."""
@@ -103,6 +106,8 @@ class PrincipalCache:
         if dirty and id(self) in dirty:
             dirty.discard(id(self))
             self.clear()
+            if self.on_identity_change is not None:
+                self.on_identity_change()
 
     def _forget_note(self, connection: Connection) -> None:
         connection.info.get(_DIRTY, set()).discard(id(self))

@@ -12,7 +12,11 @@ from sqlalchemy import delete, event, update
 
 from api.auth.principal import CurrentUser
 from api.auth.principal_cache import PrincipalCache
+from api.realtime import share_identity_changes
+from hub import Hub, HubConfig, RedisBroker
+from hub.redis_client import redis_client
 from persistence.models import AuthSession, UserRole
+from tests.kit import eventually
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -135,3 +139,37 @@ def test_a_full_cache_lets_the_oldest_entry_go() -> None:
     for key in (b"a", b"b", b"c"):
         cache.put(key, _principal(datetime.now(UTC) + timedelta(hours=1)))
     assert (cache.get(b"a"), cache.get(b"c") is not None) == (None, True)
+
+
+async def test_an_identity_change_committed_on_one_node_empties_every_nodes_cache(
+    runtime: Runtime, tenant: TenantKit, redis_url: str
+) -> None:
+    config = HubConfig(control_channel=f"hub:control:test-{uuid4().hex}")
+    caches = [PrincipalCache(ttl=3600.0), PrincipalCache(ttl=3600.0)]
+    stores = [redis_client(redis_url, cluster=False) for _ in caches]
+    hubs = [
+        Hub(config=config, broker=RedisBroker(url=redis_url), redis=store, authenticator=_nobody) for store in stores
+    ]
+    for hub, cache in zip(hubs, caches, strict=True):
+        share_identity_changes(hub, cache)
+        cache.put(b"someone", _principal(datetime.now(UTC) + timedelta(hours=1)))
+    engine = runtime.db.engine.sync_engine
+    caches[0].watch(engine)
+    try:
+        async with hubs[0], hubs[1]:
+            async with runtime.db.transaction(tenant_id=tenant.id) as session:
+                await session.execute(delete(UserRole).where(UserRole.user_id == tenant.users["staff"]))
+            assert len(caches[0]) == 0, "this node's own cache is emptied at commit"
+
+            async def other_node_emptied() -> bool:
+                return len(caches[1]) == 0
+
+            await eventually(other_node_emptied)
+    finally:
+        caches[0].unwatch(engine)
+        for store in stores:
+            await store.aclose()
+
+
+async def _nobody(_: Any) -> None:
+    return None
