@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import ColumnElement, func, literal, select, text, type_coerce, update
+from sqlalchemy import ColumnElement, bindparam, func, literal, select, text, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from api.audit import Origin, record
@@ -22,6 +22,7 @@ from persistence.models import (
     User,
     UserRole,
 )
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,42 @@ MAX_LOCK = timedelta(hours=1)
 # last_seen_at is refreshed at most this often, so reads do not turn into writes.
 SEEN_RESOLUTION = timedelta(minutes=1)
 _NO_GRANTS = literal([], JSONB)
+
+
+def _live_session_read(which: ColumnElement[bool]) -> Prepared:
+    """A live session (``which`` names it by ``:which``, unexpired at ``:now``, not revoked, its user active)
+    with its user and the user's grants aggregated beside them, as plain columns."""
+    grants = type_coerce(
+        select(func.coalesce(func.jsonb_agg(func.jsonb_build_array(Role.name, Role.permissions)), _NO_GRANTS))
+        .select_from(Role)
+        .join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery(),
+        JSONB,
+    )
+    now = bindparam("now", type_=AuthSession.expires_at.type)
+    return Prepared(
+        select(
+            AuthSession.id,
+            AuthSession.expires_at,
+            AuthSession.last_seen_at,
+            User.id,
+            User.email,
+            User.name,
+            grants,
+        )
+        .join(User, User.id == AuthSession.user_id)
+        .where(which, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, User.status == "active")
+    )
+
+
+_SESSION_BY_TOKEN = _live_session_read(AuthSession.token_hash == bindparam("which"))
+_SESSION_BY_ID = _live_session_read(AuthSession.id == bindparam("which"))
+_SEEN = Prepared(
+    update(AuthSession)
+    .where(AuthSession.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"), updated_at=bindparam("now"))
+)
 
 
 class IssuedSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -257,50 +294,29 @@ class AuthService:
         cached = self._rt.principals.get(digest)
         if cached is not None:
             return cached if cached.via == via else msgspec.structs.replace(cached, via=via)
-        user = await self._live_session(tenant_id, AuthSession.token_hash == digest, via)
+        user = await self._live_session(tenant_id, _SESSION_BY_TOKEN, digest, via)
         if user is not None:
             self._rt.principals.put(digest, user)
         return user
 
     async def resolve_session_id(self, tenant_id: UUID, session_id: UUID) -> CurrentUser | None:
         """The user of a live session known by id (a redeemed WebSocket ticket names one)."""
-        return await self._live_session(tenant_id, AuthSession.id == session_id, "bearer")
+        return await self._live_session(tenant_id, _SESSION_BY_ID, session_id, "bearer")
 
-    async def _live_session(self, tenant_id: UUID, which: ColumnElement[bool], via: AuthMethod) -> CurrentUser | None:
-        # Every request whose session is not cached comes through here: one query, plain columns (a
-        # loaded ``User`` would also select-in its roles), the grants aggregated beside them.
-        grants = type_coerce(
-            select(func.coalesce(func.jsonb_agg(func.jsonb_build_array(Role.name, Role.permissions)), _NO_GRANTS))
-            .select_from(Role)
-            .join(UserRole, UserRole.role_id == Role.id)
-            .where(UserRole.user_id == User.id)
-            .scalar_subquery(),
-            JSONB,
-        )
+    async def _live_session(
+        self, tenant_id: UUID, statement: Prepared, which: bytes | UUID, via: AuthMethod
+    ) -> CurrentUser | None:
+        # Every request whose session is not cached comes through here (a phone's first request after a
+        # pause): one prepared read of the session, the user and their grants, and at most once a minute
+        # the session's last use.
         async with self._rt.db.transaction(tenant_id=tenant_id) as session:
             now = utcnow()
-            row = (
-                await session.execute(
-                    select(
-                        AuthSession.id,
-                        AuthSession.expires_at,
-                        AuthSession.last_seen_at,
-                        User.id,
-                        User.email,
-                        User.name,
-                        grants,
-                    )
-                    .join(User, User.id == AuthSession.user_id)
-                    .where(
-                        which, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now, User.status == "active"
-                    )
-                )
-            ).first()
+            row = await statement.first(session, which=which, now=now)
             if row is None:
                 return None
             session_id, expires_at, last_seen_at, user_id, email, name, roles = row
             if last_seen_at is None or now - last_seen_at > SEEN_RESOLUTION:
-                await session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
+                await _SEEN.fetch(session, session_id=session_id, now=now)
             return CurrentUser(
                 id=user_id,
                 tenant_id=tenant_id,
