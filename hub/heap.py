@@ -1,13 +1,21 @@
-"""Keep the garbage collector off what a process built before serving: a full collection walking a
-node's startup heap (modules, the app, mappers) stalled every socket for 200-300 ms."""
+"""Keep the garbage collector off what a process built before serving, and off what a request or an event
+makes and drops within moments: a full collection walking a node's startup heap stalled every socket for
+200-300 ms, and the default young-generation threshold (700) made the collector a fifth of a big API read."""
 
 from __future__ import annotations
 
 import gc
 
+SERVING_THRESHOLDS = (10_000, 50, 100)
+"""``gc.set_threshold`` while serving. With the default ``(700, 10, 10)`` the objects of requests in
+flight live through young collections, get promoted, and are walked again by older ones; at 10,000 most
+of them are gone before the first. Measured on the whole tenant's board (1,510 rows, startup heap
+frozen): 7.9-8.6 ms of CPU with the defaults, 6.6 ms with these, 6.6-6.7 ms with the collector off."""
+
 
 def freeze_startup_heap() -> int:
-    """Collect once, then move every object alive now out of the collector's reach for good.
+    """Collect once, move every object alive now out of the collector's reach for good, and collect the
+    young generation less often (:data:`SERVING_THRESHOLDS`).
 
     Call it when startup is done, before serving (a lifespan's start): later full collections walk
     only what was made since, while what startup made lives as long as the process anyway.
@@ -17,4 +25,5 @@ def freeze_startup_heap() -> int:
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*SERVING_THRESHOLDS)
     return gc.get_freeze_count()

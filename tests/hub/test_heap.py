@@ -10,6 +10,7 @@ import sys
 PROBE = """
 import gc, json
 from hub import freeze_startup_heap
+from hub.heap import SERVING_THRESHOLDS
 built_at_startup = [[index] for index in range(1_000)]
 frozen = freeze_startup_heap()
 made_later = [0]
@@ -18,6 +19,7 @@ print(json.dumps({
     "frozen": frozen,
     "startup_tracked": id(built_at_startup[0]) in tracked,
     "later_tracked": id(made_later) in tracked,
+    "thresholds_set": gc.get_threshold() == SERVING_THRESHOLDS,
 }))
 """
 
@@ -27,4 +29,9 @@ def test_objects_alive_at_startup_are_left_out_of_later_collections() -> None:
 
     result = json.loads(probe.stdout)
     assert result["frozen"] >= 1_000
-    assert result == {"frozen": result["frozen"], "startup_tracked": False, "later_tracked": True}
+    assert result == {
+        "frozen": result["frozen"],
+        "startup_tracked": False,
+        "later_tracked": True,
+        "thresholds_set": True,
+    }
