@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.filters import LIKE_ESCAPE_CHAR, escape_like_value
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import String, Text, and_, any_, bindparam, func, literal, or_, select, text, update
+from sqlalchemy import Text, bindparam, func, literal, select, text, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from uuid_utils.compat import uuid7
 
 from api.errors import AppError
 from api.tasks.schemas import (
-    OPEN_STATUSES,
     ChecklistItemResponse,
     TaskDetail,
     TaskResponse,
@@ -34,8 +32,9 @@ from api.tasks.services._base import (
     task_state,
     tell,
 )
+from api.tasks.services.listing import task_page
 from api.workplaces.base import FieldService, changes, require_aware, require_row, utc_now
-from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, UserRole, Workplace
+from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, Workplace
 from persistence.prepared import Prepared, Row
 
 if TYPE_CHECKING:
@@ -79,29 +78,20 @@ class TaskService(FieldService[Task]):
         The page and its total come in one query (a window count), read as plain rows; a page past the
         end asks for the total on its own, so it still reports the true one.
         """
-        values: dict[str, Any] = {
-            "assignee_id": assignee_id,
-            "workplace_id": workplace_id,
-            "status": status,
-            "priority": priority,
-            "label": label,
-            "due_before": require_aware(due_before, "due_before") if due_before is not None else None,
-            "search": f"%{escape_like_value(search)}%" if search else None,
-            "mine": mine,
-        }
-        shape = _PageShape(
-            filters=frozenset(name for name, value in values.items() if value is not None), open=still_open
+        return await task_page(
+            self.session,
+            limit=limit,
+            offset=offset,
+            still_open=still_open,
+            assignee_id=assignee_id,
+            workplace_id=workplace_id,
+            status=status,
+            priority=priority,
+            label=label,
+            due_before=require_aware(due_before, "due_before") if due_before is not None else None,
+            search=search,
+            mine=mine,
         )
-        page_of, count_of = _page_statements(shape)
-        arguments = {name: value for name, value in values.items() if value is not None}
-        rows = await page_of.fetch(self.session, limit=limit, offset=offset, **arguments)
-        if rows:
-            total = int(rows[0]["total"])
-        elif offset == 0:
-            total = 0
-        else:
-            total = int(await count_of.scalar(self.session, **arguments) or 0)
-        return [TaskResponse(*row[: len(_RESPONSE_FIELDS)]) for row in rows], total
 
     async def detail(self, task: Task) -> TaskDetail:
         """The task with its dependencies and checklist."""
@@ -340,54 +330,10 @@ class TaskService(FieldService[Task]):
 
 _TASK = cast("Table", Task.__table__)
 _ROLE = cast("Table", Role.__table__)
-_USER_ROLE = cast("Table", UserRole.__table__)
 _DEPENDENCY = cast("Table", TaskDependency.__table__)
 _CHECKLIST = cast("Table", TaskChecklistItem.__table__)
 _RESPONSE_FIELDS: tuple[str, ...] = TaskResponse.__struct_fields__
-_RESPONSE_COLUMNS = [_TASK.c[name] for name in _RESPONSE_FIELDS]
 _CHECKLIST_FIELDS = ChecklistItemResponse.__struct_fields__
-_OPEN = _TASK.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String)))
-
-
-class _PageShape(NamedTuple):
-    filters: frozenset[str]
-    """The filters given (their values are parameters)."""
-    open: bool | None
-
-
-@cache
-def _page_statements(shape: _PageShape) -> tuple[Prepared, Prepared]:
-    """A page of tasks and its total for one combination of filters, compiled once per combination
-    (a phone's "my open tasks" is one of them, asked all day)."""
-    conditions: list[Any] = [
-        _TASK.c[name] == bindparam(name)
-        for name in ("assignee_id", "workplace_id", "status", "priority")
-        if name in shape.filters
-    ]
-    if shape.open is not None:
-        conditions.append(_OPEN if shape.open else ~_OPEN)
-    if "search" in shape.filters:
-        conditions.append(_TASK.c.title.ilike(bindparam("search", type_=String), escape=LIKE_ESCAPE_CHAR))
-    if "mine" in shape.filters:
-        my_roles = select(_USER_ROLE.c.role_id).where(_USER_ROLE.c.user_id == bindparam("mine"))
-        conditions.append(
-            or_(
-                _TASK.c.assignee_id == bindparam("mine"),
-                and_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_role_id.in_(my_roles)),
-            )
-        )
-    if "label" in shape.filters:
-        conditions.append(bindparam("label", type_=String) == any_(_TASK.c.labels))
-    if "due_before" in shape.filters:
-        conditions.append(_TASK.c.due_at < bindparam("due_before"))
-    page = (
-        select(*_RESPONSE_COLUMNS, func.count().over().label("total"))
-        .where(*conditions)
-        .order_by(_TASK.c.due_at.asc(), _TASK.c.id.asc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
-    return Prepared(page), Prepared(select(func.count()).select_from(_TASK).where(*conditions))
 
 
 def _detail_columns() -> list[Any]:
