@@ -24,6 +24,7 @@ from api.tasks.schemas import (
     TaskStatus,
     TaskUpdate,
 )
+from api.tasks.services.listing import task_page
 
 StatusFilter = Annotated[TaskStatus | None, QueryParameter(description="Only tasks in this status.")]
 OpenFilter = Annotated[
@@ -62,7 +63,8 @@ class TaskController(Controller):
         offset: Offset = 0,
     ) -> Page[TaskResponse]:
         """Tasks of the tenant, soonest due first; ``q`` matches the title (``422 naive_datetime``)."""
-        rows, total = await tasks.page(
+        rows, total = await task_page(
+            tasks.session,
             limit=limit,
             offset=offset,
             assignee_id=assignee_id,
@@ -93,7 +95,8 @@ class TaskController(Controller):
     ) -> Page[TaskResponse]:
         """Tasks assigned to the caller, or to one of their roles and not taken yet, soonest due first, with the
         same filters."""
-        rows, total = await tasks.page(
+        rows, total = await task_page(
+            tasks.session,
             limit=limit,
             offset=offset,
             mine=current_user.id,

@@ -11,6 +11,7 @@ from sqlalchemy import String, and_, any_, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from api.tasks.schemas import OPEN_STATUSES, TaskResponse
+from api.workplaces.base import require_aware
 from persistence.models import Task, UserRole
 from persistence.prepared import Prepared
 
@@ -47,6 +48,9 @@ async def task_page(
     ``still_open``: only tasks still to do (``True``) or only done and cancelled ones (``False``); ``search``
     matches the title, literally; ``mine`` names a person: their tasks, and those without an assignee given
     to one of their roles. A page past the end asks for the total on its own, so it still reports the true one.
+
+    Raises:
+        AppError: ``naive_datetime`` (422) for a ``due_before`` without an offset.
     """
     values: dict[str, Any] = {
         "assignee_id": assignee_id,
@@ -54,7 +58,7 @@ async def task_page(
         "status": status,
         "priority": priority,
         "label": label,
-        "due_before": due_before,
+        "due_before": require_aware(due_before, "due_before") if due_before is not None else None,
         "search": f"%{escape_like_value(search)}%" if search else None,
         "mine": mine,
     }

@@ -3,7 +3,7 @@ dependency graph, which never holds a cycle."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -32,7 +32,6 @@ from api.tasks.services._base import (
     task_state,
     tell,
 )
-from api.tasks.services.listing import task_page
 from api.workplaces.base import FieldService, changes, require_aware, require_row, utc_now
 from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency, User, Workplace
 from persistence.prepared import Prepared, Row
@@ -56,42 +55,6 @@ class TaskService(FieldService[Task]):
         model_type = Task
 
     repository_type = Repo
-
-    async def page(
-        self,
-        *,
-        limit: int,
-        offset: int,
-        assignee_id: UUID | None = None,
-        workplace_id: UUID | None = None,
-        status: str | None = None,
-        still_open: bool | None = None,
-        priority: str | None = None,
-        label: str | None = None,
-        due_before: datetime | None = None,
-        search: str | None = None,
-        mine: UUID | None = None,
-    ) -> tuple[list[TaskResponse], int]:
-        """One page of tasks, soonest due first (undated last); ``search`` matches the title.
-
-        ``mine`` names a person: their tasks, and those without an assignee given to one of their roles.
-        The page and its total come in one query (a window count), read as plain rows; a page past the
-        end asks for the total on its own, so it still reports the true one.
-        """
-        return await task_page(
-            self.session,
-            limit=limit,
-            offset=offset,
-            still_open=still_open,
-            assignee_id=assignee_id,
-            workplace_id=workplace_id,
-            status=status,
-            priority=priority,
-            label=label,
-            due_before=require_aware(due_before, "due_before") if due_before is not None else None,
-            search=search,
-            mine=mine,
-        )
 
     async def detail(self, task: Task) -> TaskDetail:
         """The task with its dependencies and checklist."""
