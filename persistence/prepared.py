@@ -43,8 +43,11 @@ class Prepared:
     Values go to asyncpg as they are (UUIDs, aware datetimes, strings, lists); only JSON parameters
     are encoded here, because SQLAlchemy's asyncpg dialect registers JSON codecs that take text (they
     decode JSON results, so rows need no processing). Rows are asyncpg records: by position, by
-    column name or as attributes (:class:`Row`). Statements run this way bypass SQLAlchemy's events, so they must not write the
-    tables the principal cache watches (``app_user``, ``user_role``, ``role``).
+    column name or as attributes (:class:`Row`).
+
+    What SQLAlchemy would add is skipped: its events (so these statements must not write the tables
+    the principal cache watches: ``app_user``, ``user_role``, ``role``) and its exception wrapping (a
+    database error is asyncpg's own exception, so use them where no caller catches database errors).
 
     Args:
         statement: a Core statement whose caller-supplied values are named ``bindparam``s; a fixed
