@@ -3,6 +3,8 @@ table, with a CSV link; staff have no reports link."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -47,3 +49,42 @@ async def test_an_admin_sees_a_report_as_bars_and_a_table(login: Login, tenant: 
     href = await page.get_by_role("link", name="Download CSV").get_attribute("href")
     assert href is not None
     assert href.startswith("/api/v1/reports/incidents.csv?from=")
+
+
+async def test_a_report_picked_while_the_default_loads_is_not_overwritten_by_its_late_answer(
+    login: Login, tenant: TenantKit
+) -> None:
+    from playwright.async_api import Route, expect
+
+    await add(
+        tenant,
+        Incident(
+            tenant_id=tenant.id,
+            type="spill",
+            severity="low",
+            description="-",
+            status="open",
+            occurred_at=datetime.now(UTC) - timedelta(hours=2),
+        ),
+    )
+    page = await login("admin")
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    # The default report (the first) answers only once the one picked next is on screen.
+    await page.route(re.compile(r"/api/v1/reports/attendance_summary\?"), hold)
+    await page.locator(".topbar .reports-open").click()
+    await page.get_by_label("Report", exact=True).select_option("incidents")
+    await expect(page.locator(".reports table")).to_contain_text("spill")
+
+    async with page.expect_response(re.compile(r"/api/v1/reports/attendance_summary\?")) as late:
+        release.set()
+    await (await late.value).finished()
+    # Two rendered frames: the late answer's handling (its JSON, then the page) has run by then.
+    for _ in range(2):
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(done))")
+    await expect(page.locator(".reports table")).to_contain_text("spill")
+    await expect(page.locator(".reports table")).not_to_contain_text("days present")

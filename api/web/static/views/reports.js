@@ -70,6 +70,7 @@ export class ReportsPage {
     this.table = h("div", { class: "reports-table" });
     this.el = h("section", { class: "reports", "aria-label": "Reports" }, h("h2", {}, "Reports"), form, this.status, this.chart, this.table);
     this.result = null;
+    this.asked = 0; // the newest run(): an older answer arriving after it is dropped
   }
 
   /** A link for the top bar. */
@@ -97,15 +98,21 @@ export class ReportsPage {
     const key = this.choice.value;
     this.csv.href = `/api/v1/reports/${key}.csv${params}`;
     this.status.textContent = "Loading…";
+    const asked = ++this.asked;
+    let result;
     try {
-      this.result = await api.get(`/api/v1/reports/${key}${params}`);
+      result = await api.get(`/api/v1/reports/${key}${params}`);
     } catch (error) {
+      if (asked !== this.asked) return;
       this.result = null;
       this.chart.replaceChildren();
       this.table.replaceChildren();
       this.status.textContent = error.code === "too_large_for_json" ? "Too many rows to show here: download the CSV." : error.message;
       return;
     }
+    // The default report is still on its way when someone picks another: its answer must not win.
+    if (asked !== this.asked) return;
+    this.result = result;
     const { columns, rows } = this.result;
     const numeric = columns.filter((c) => rows.some((r) => typeof r[c] === "number") && !c.endsWith("rank") && c !== "year");
     this.measure.replaceChildren(...numeric.map((c) => h("option", { value: c }, c.replaceAll("_", " "))));
