@@ -294,9 +294,11 @@ class AuthService:
         cached = self._rt.principals.get(digest)
         if cached is not None:
             return cached if cached.via == via else msgspec.structs.replace(cached, via=via)
+        principals = self._rt.principals
+        generation = principals.generation
         user = await self._live_session(tenant_id, _SESSION_BY_TOKEN, digest, via)
         if user is not None:
-            self._rt.principals.put(digest, user)
+            principals.put(digest, user, generation=generation)
         return user
 
     async def resolve_session_id(self, tenant_id: UUID, session_id: UUID) -> CurrentUser | None:

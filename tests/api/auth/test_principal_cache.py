@@ -173,3 +173,38 @@ async def test_an_identity_change_committed_on_one_node_empties_every_nodes_cach
 
 async def _nobody(_: Any) -> None:
     return None
+
+
+async def test_a_failed_sign_in_leaves_the_cache_alone(
+    client: AsyncTestClient[Litestar], tenant: TenantKit, principals: PrincipalCache
+) -> None:
+    staff = await tenant.headers(client, "staff")
+    assert (await client.get(ME, headers=staff)).status_code == 200
+    wrong = {"tenant": tenant.slug, "email": tenant.email("admin"), "password": "not-the-password"}
+    assert (await client.post("/api/v1/auth/login", json=wrong)).status_code == 401
+    assert len(principals) == 1, "a wrong password moves the failure counter, not what a principal holds"
+
+
+async def test_the_cache_is_emptied_once_the_identity_change_is_committed_not_before(
+    runtime: Runtime, tenant: TenantKit
+) -> None:
+    cache = PrincipalCache(ttl=3600.0)
+    cache.put(b"someone", _principal(datetime.now(UTC) + timedelta(hours=1)))
+    engine = runtime.db.engine
+    cache.watch(engine.sync_engine)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(delete(UserRole).where(UserRole.user_id == tenant.users["staff"]))
+            await connection.commit()
+            kept_until_checkin = len(cache)
+    finally:
+        cache.unwatch(engine.sync_engine)
+    assert (kept_until_checkin, len(cache)) == (1, 0)
+
+
+def test_a_principal_read_before_the_cache_was_emptied_is_not_kept() -> None:
+    cache = PrincipalCache(ttl=60.0)
+    read_at = cache.generation
+    cache.clear()
+    cache.put(b"k", _principal(datetime.now(UTC) + timedelta(hours=1)), generation=read_at)
+    assert cache.get(b"k") is None
