@@ -34,7 +34,7 @@ class CloseSession(msgspec.Struct, tag_field="op", tag="close_session", frozen=T
     reason: str
 
 
-class Notice(msgspec.Struct, tag_field="op", tag="notice", frozen=True):
+class Notice(msgspec.Struct, tag_field="op", tag="notice", frozen=True, kw_only=True):
     """Something every node's app should hear of (a cache to drop, say); the hub only carries it."""
 
     kind: str

@@ -209,8 +209,9 @@ class Hub:
         Raises:
             ConnectionError: If the broker is unreachable (this node's listeners have heard it anyway).
         """
-        self._notice_local(Notice(kind, data))
-        await self._publisher.command(Notice(kind, data))
+        notice = Notice(kind=kind, data=data)
+        self._notice_local(notice)
+        await self._publisher.command(notice)
 
     def _notice_local(self, notice: Notice) -> None:
         for listener in self._notice_listeners.get(notice.kind, ()):

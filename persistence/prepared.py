@@ -115,7 +115,10 @@ async def _driver_in_transaction(session: AsyncSession) -> Any:
     a tenant has sent its ``set_config`` by then, an unbound one may not have, so begin it here.
     """
     connection = await session.connection()
-    adapter = (await connection.get_raw_connection()).dbapi_connection
-    if not adapter._started:  # type: ignore[union-attr]
-        await adapter._start_transaction()  # type: ignore[union-attr]
-    return adapter._connection  # type: ignore[union-attr]
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    # The adapter's own flag and start (no public API for them; SQLAlchemy is pinned in constraints.txt,
+    # and tests/persistence/test_prepared.py runs this path).
+    if not adapter._started:
+        await adapter._start_transaction()
+    return raw.driver_connection

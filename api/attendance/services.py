@@ -173,7 +173,8 @@ class AttendanceService(FieldService[AttendanceRecord]):
         geofence = workplace.geofence or DEFAULTS["geofence"]
         distance, flagged = self._check_geofence(workplace, data.latitude, data.longitude, geofence)
         state = await _CLOCK_IN_STATE.first(self.session, user_id=actor.id)
-        assert state is not None
+        if state is None:
+            raise RuntimeError("a select without FROM answered no row")
         if state.open_id is not None:
             raise AppError(
                 "already_clocked_in",

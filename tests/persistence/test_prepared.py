@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import String, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from persistence.models import Department, User
 from persistence.prepared import Prepared
@@ -72,3 +73,11 @@ def test_a_statement_with_an_expanding_in_is_refused() -> None:
 def test_a_statement_needing_a_python_side_column_default_is_refused() -> None:
     with pytest.raises(ValueError, match="updated_at"):
         Prepared(update(Department).where(Department.name == bindparam("old")).values(name=bindparam("new")))
+
+
+async def test_a_session_with_no_statement_yet_runs_prepared_statements_in_one_transaction(runtime: Runtime) -> None:
+    transaction_id = Prepared(select(func.txid_current()))
+    async with async_sessionmaker(runtime.db.engine)() as session, session.begin():
+        first = await transaction_id.scalar(session)
+        second = await transaction_id.scalar(session)
+    assert first == second

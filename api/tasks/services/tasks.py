@@ -171,7 +171,8 @@ class TaskService(FieldService[Task]):
             row = await _READ_DETAIL.first(self.session, task_id=task_id)
         else:
             row = await _set_status(frozenset(values)).first(self.session, task_id=task_id, **values, updated_at=now)
-        assert row is not None
+        if row is None:  # not after the lock above; kept for the type
+            raise task_not_found()
         audit_task(self.session, actor, origin, "task.status", task_id, {"from": found.status, "to": data.status})
         announce(self.session, row, "status", task_state(row), by=actor.id)
         return _detail_of(row)
