@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 OTHERS = 3000
 """Notifications of the tenant besides the batch (a table of a hundred pages and more, where reading
 the whole of it is never the cheap plan): a lookup that scanned the tenant's rows would read them."""
+A_HANDFUL = 50
+"""Rows a lookup of a batch may read at most: about a sixtieth of ``OTHERS``, far above what any plan of an
+indexed lookup reads, far below a scan of the tenant's rows."""
 
 
 async def _notify_among_many(runtime: Runtime, tenant: TenantKit) -> list[UUID]:
@@ -100,8 +103,10 @@ async def test_loading_a_batch_reads_its_own_notifications_and_deliveries_only(
         pending = await load_pending(session, ids[:2], "push")
         read = {table: await _rows_read(session, table) for table in ("notification", "notification_delivery")}
     assert set(pending) == set(ids[:2])
-    assert read["notification"] <= 2
-    assert read["notification_delivery"] <= 2
+    # How many rows a lookup of two reads depends on the plan (deliveries on other channels filtered out,
+    # a bitmap scan's page; 3 and 8 were seen): a handful, never the tenant's other 3,000.
+    assert read["notification"] <= A_HANDFUL
+    assert read["notification_delivery"] <= A_HANDFUL
 
 
 async def test_recording_outcomes_reads_the_recorded_deliveries_and_jobs_only(
