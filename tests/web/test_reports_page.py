@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from persistence.models import Incident
-from tests.api.reports.arrange import add
+from tests.api.reports.arrange import add, incident
 from tests.kit import TenantKit
 
 if TYPE_CHECKING:
@@ -24,15 +23,7 @@ async def test_an_admin_sees_a_report_as_bars_and_a_table(login: Login, tenant: 
     from playwright.async_api import expect
 
     recently = datetime.now(UTC) - timedelta(hours=2)
-    await add(
-        tenant,
-        *[
-            Incident(
-                tenant_id=tenant.id, type=kind, severity="low", description="-", status="open", occurred_at=recently
-            )
-            for kind in ("slip", "slip", "spill")
-        ],
-    )
+    await add(tenant, *[incident(tenant, kind, at=recently) for kind in ("slip", "slip", "spill")])
     staff = await login("staff")
     await expect(staff.locator(".topbar .reports-open")).to_have_count(0)
     page = await login("admin")
@@ -56,17 +47,7 @@ async def test_a_report_picked_while_the_default_loads_is_not_overwritten_by_its
 ) -> None:
     from playwright.async_api import Route, expect
 
-    await add(
-        tenant,
-        Incident(
-            tenant_id=tenant.id,
-            type="spill",
-            severity="low",
-            description="-",
-            status="open",
-            occurred_at=datetime.now(UTC) - timedelta(hours=2),
-        ),
-    )
+    await add(tenant, incident(tenant, "spill", at=datetime.now(UTC) - timedelta(hours=2)))
     page = await login("admin")
     release = asyncio.Event()
 

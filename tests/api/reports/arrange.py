@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 
-from persistence.models import Tenant
+from persistence.models import Incident, Tenant
 from tests.api.fieldops.fieldkit import Client
 from tests.api.identity.arrange import Headers
 from tests.kit import TenantKit
@@ -26,6 +27,11 @@ async def add(kit: TenantKit, *rows: Any) -> None:
     """Write ``rows`` (models of the kit's tenant) in one transaction."""
     async with kit.runtime.db.transaction(tenant_id=kit.id) as session:
         session.add_all(rows)
+
+
+def incident(kit: TenantKit, kind: str, *, at: datetime, severity: str = "low", status: str = "open") -> Incident:
+    """An incident of the kit's tenant (to :func:`add`), reported ``at``."""
+    return Incident(tenant_id=kit.id, type=kind, severity=severity, description="-", status=status, occurred_at=at)
 
 
 async def report(client: Client, headers: Headers, template: str, **params: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from persistence.models import Conversation, Incident, MaintenanceRequest, Message, ModerationCase, Task
 from tests.api.fieldops.fieldkit import Client, make_workplace
 from tests.api.reports.arrange import add, report, rows_by
+from tests.api.reports.arrange import incident as an_incident
 from tests.kit import TenantKit
 
 IN_MARCH = datetime(2026, 3, 10, 9, tzinfo=UTC)
@@ -63,9 +64,7 @@ async def test_incidents_by_type_and_severity_with_open_closed_and_share(client:
     admin = await tenant.headers(client)
 
     def incident(kind: str, severity: str, status: str, at: datetime = IN_MARCH) -> Incident:
-        return Incident(
-            tenant_id=tenant.id, type=kind, severity=severity, description="-", status=status, occurred_at=at
-        )
+        return an_incident(tenant, kind, at=at, severity=severity, status=status)
 
     await add(
         tenant,

@@ -23,10 +23,10 @@ from api.runtime import Runtime
 from delivery.relays import TenantRelays
 from delivery.worker import Worker
 from persistence.jobs import ClaimedJob
-from persistence.models import Incident, Notification, ReportRun, ReportSchedule
+from persistence.models import Notification, ReportRun, ReportSchedule
 from tests.api.fieldops.fieldkit import Client
 from tests.api.identity.arrange import Headers, refusal
-from tests.api.reports.arrange import add, parse_csv, set_tenant_timezone
+from tests.api.reports.arrange import add, incident, parse_csv, set_tenant_timezone
 from tests.delivery.relay_server import relay_requiring_auth
 from tests.delivery.test_tenant_relay import USERNAME, give_relay
 from tests.kit import TenantKit, eventually
@@ -116,17 +116,7 @@ async def test_a_scheduled_report_arrives_by_email_with_its_csv_and_link(
 ) -> None:
     admin = await tenant.headers(client)
     recipient = f"boss@{tenant.slug}.example"
-    await add(
-        tenant,
-        Incident(
-            tenant_id=tenant.id,
-            type="slip",
-            severity="low",
-            description="-",
-            status="open",
-            occurred_at=datetime.now(UTC) - timedelta(hours=1),
-        ),
-    )
+    await add(tenant, incident(tenant, "slip", at=datetime.now(UTC) - timedelta(hours=1)))
     created = await schedule(client, admin, recipients=[recipient])
     await due_runs(tenant, datetime.now(UTC) + timedelta(days=1))
 
