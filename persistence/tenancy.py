@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
@@ -42,6 +42,5 @@ def _apply_tenant(session: Session, transaction: SessionTransaction, connection:
 async def set_transaction_tenant(session: AsyncSession, tenant_id: UUID) -> None:
     """Switch the current transaction (and later ones) of ``session`` to ``tenant_id``."""
     bind_tenant(session, tenant_id)
-    await session.execute(
-        text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": str(tenant_id)}
-    )
+    await session.flush()  # what is pending goes in as the tenant it was added under
+    await (await session.connection()).exec_driver_sql(_SET_TENANT, (str(tenant_id),))
