@@ -12,12 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
+from sqlalchemy import any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.types import JSON
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.expression import ClauseElement
@@ -37,6 +40,12 @@ class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
             raise AttributeError(name) from None
 
 
+def one_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column`` among the fixed ``values``, as a :class:`Prepared` statement takes it: ``= ANY`` of one
+    array parameter (an ``in_()`` is rendered anew per execution)."""
+    return column == any_(literal(list(values), ARRAY(column.type)))
+
+
 class Prepared:
     """A Core statement compiled once for asyncpg and run with asyncpg's ``fetch`` in a session's transaction.
 
@@ -51,8 +60,7 @@ class Prepared:
 
     Args:
         statement: a Core statement whose caller-supplied values are named ``bindparam``s; a fixed
-            list must be written ``column == any_(literal(values, ARRAY(...)))``, not ``in_()``,
-            whose values are rendered per execution.
+            list must be written :func:`one_of`, not ``in_()``, whose values are rendered per execution.
 
     Raises:
         ValueError: If the statement needs work per execution: an expanding ``in_()``, a computed value,
@@ -63,7 +71,7 @@ class Prepared:
         compiled = cast("SQLCompiler", statement.compile(dialect=_DIALECT))
         self.sql = str(compiled)
         if "POSTCOMPILE" in self.sql:
-            raise ValueError("a Prepared statement cannot hold an expanding IN; use = any_(...)")
+            raise ValueError("a Prepared statement cannot hold an expanding IN; use one_of()")
         computed = [column.name for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
         if computed:
             # SQLAlchemy computes these per execution (an ``updated_at`` on update, an id on insert).

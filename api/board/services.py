@@ -17,7 +17,7 @@ from api.incidents.board import SEVERITY_RANK
 from api.tasks.schemas import OPEN_STATUSES
 from api.workplaces.base import require_row
 from persistence.models import AttendanceRecord, Department, Incident, Task, User, Workplace, WorkPolicy
-from persistence.prepared import Prepared
+from persistence.prepared import Prepared, one_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -166,7 +166,7 @@ def _gather_statement() -> Prepared:
             _TASK.c.due_at,
         )
         .where(
-            _TASK.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String))),
+            one_of(_TASK.c.status, OPEN_STATUSES),
             _TASK.c.due_at.is_not(None),
             _TASK.c.due_at <= bindparam("now", type_=_TASK.c.due_at.type),
             _TASK.c.workplace_id == ids,

@@ -7,13 +7,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from advanced_alchemy.filters import LIKE_ESCAPE_CHAR, escape_like_value
-from sqlalchemy import String, and_, any_, bindparam, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, and_, any_, bindparam, func, or_, select
 
 from api.tasks.schemas import OPEN_STATUSES, TaskResponse
 from api.workplaces.base import require_aware
 from persistence.models import Task, UserRole
-from persistence.prepared import Prepared
+from persistence.prepared import Prepared, one_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 _TASK = cast("Table", Task.__table__)
 _USER_ROLE = cast("Table", UserRole.__table__)
 _FIELDS: tuple[str, ...] = TaskResponse.__struct_fields__
-_OPEN = _TASK.c.status == any_(literal(list(OPEN_STATUSES), ARRAY(String)))
+_OPEN = one_of(_TASK.c.status, OPEN_STATUSES)
 
 
 async def task_page(
