@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from api.logs import request_id_var
+from persistence.audit_staging import stage_entry
 from persistence.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -47,18 +48,21 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit event to ``session``; it commits (or rolls back) with the change it describes."""
-    session.add(
-        AuditEvent(
-            tenant_id=tenant_id,
-            occurred_at=datetime.now(UTC),
-            actor_user_id=actor_user_id,
-            action=action,
-            outcome=outcome,
-            target_type=target_type,
-            target_id=str(target_id) if target_id is not None else None,
-            ip=origin.ip,
-            user_agent=origin.user_agent,
-            request_id=request_id_var.get(),
-            details=details or {},
-        )
-    )
+    entry: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "occurred_at": datetime.now(UTC),
+        "actor_user_id": actor_user_id,
+        "action": action,
+        "outcome": outcome,
+        "target_type": target_type,
+        "target_id": str(target_id) if target_id is not None else None,
+        "ip": origin.ip,
+        "user_agent": origin.user_agent,
+        "request_id": request_id_var.get(),
+        "details": details or {},
+    }
+    if session.in_nested_transaction():
+        # A savepoint may roll back alone: the ORM's unit of work drops the entry with it.
+        session.add(AuditEvent(**entry))
+    else:
+        stage_entry(session, **entry)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
@@ -56,6 +57,7 @@ __all__ = [
     "link_pending",
     "personal_digest",
     "render_report",
+    "sealed_personal",
     "verify_chains",
     "verify_tenant",
 ]
@@ -83,6 +85,16 @@ def personal_digest(salt: bytes, *, ip: str | None, user_agent: str | None, deta
     """SHA-256 over the salt and the entry's personal fields."""
     encoded = json.dumps([ip or "", user_agent or "", canonical_details(details)], ensure_ascii=False)
     return hashlib.sha256(salt + encoded.encode()).digest()
+
+
+def sealed_personal(
+    details: Mapping[str, Any] | None, *, ip: str | None, user_agent: str | None
+) -> tuple[dict[str, Any], bytes, bytes]:
+    """What a new entry stores of its personal fields: ``details`` as the digest covers them (what is read
+    back is what was hashed), a fresh salt, and the digest."""
+    stored: dict[str, Any] = json.loads(canonical_details(details))
+    salt = os.urandom(16)
+    return stored, salt, personal_digest(salt, ip=ip, user_agent=user_agent, details=stored)
 
 
 def entry_hash(prev_hash: bytes, row: Mapping[Any, Any]) -> bytes:

@@ -12,16 +12,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
-from sqlalchemy import any_, literal
+from sqlalchemy import any_, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import JSON
+from sqlalchemy.util import await_only
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     from sqlalchemy import ColumnElement
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session, SessionTransaction
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.expression import ClauseElement
 
@@ -87,7 +90,8 @@ class Prepared:
             encode = cast("Callable[[Any], Any]", processors[name]) if isinstance(bind.type, JSON) else None
             self._params.append((name, fixed, encode))
 
-    def _arguments(self, values: dict[str, Any]) -> list[Any]:
+    def arguments(self, values: dict[str, Any]) -> list[Any]:
+        """The statement's positional arguments for ``values`` (JSON ones encoded), as asyncpg takes them."""
         arguments = []
         for name, fixed, encode in self._params:
             value = values[name] if fixed is _MISSING else values.get(name, fixed)
@@ -101,19 +105,40 @@ class Prepared:
             KeyError: If a named parameter without a value in the statement is not given.
         """
         driver = await _driver_in_transaction(session)
-        rows: list[Row] = await driver.fetch(self.sql, *self._arguments(values), record_class=Row)
+        rows: list[Row] = await driver.fetch(self.sql, *self.arguments(values), record_class=Row)
         return rows
 
     async def first(self, session: AsyncSession, **values: Any) -> Row | None:
         """The first row, or ``None``."""
         driver = await _driver_in_transaction(session)
-        row: Row | None = await driver.fetchrow(self.sql, *self._arguments(values), record_class=Row)
+        row: Row | None = await driver.fetchrow(self.sql, *self.arguments(values), record_class=Row)
         return row
+
+    async def execute_many(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        """Run the statement once per row of ``rows`` (asyncpg's ``executemany``: one pipelined batch)."""
+        driver = await _driver_in_transaction(session)
+        await driver.executemany(self.sql, [self.arguments(row) for row in rows])
 
     async def scalar(self, session: AsyncSession, **values: Any) -> Any:
         """The first column of the first row, or ``None``."""
         driver = await _driver_in_transaction(session)
-        return await driver.fetchval(self.sql, *self._arguments(values))
+        return await driver.fetchval(self.sql, *self.arguments(values))
+
+
+_ADAPTER_KEY = "fieldhub.driver_adapter"
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_begin")
+def _remember_adapter(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    # Reaching the driver through the AsyncSession (its connection proxy, then the pool's) costs two
+    # greenlet hops per statement, several times the statement's own CPU: keep it for the transaction.
+    session.info[_ADAPTER_KEY] = connection.connection.dbapi_connection
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_transaction_end")
+def _forget_adapter(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ADAPTER_KEY, None)
 
 
 async def _driver_in_transaction(session: AsyncSession) -> Any:
@@ -122,11 +147,26 @@ async def _driver_in_transaction(session: AsyncSession) -> Any:
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with the first statement; a session bound to
     a tenant has sent its ``set_config`` by then, an unbound one may not have, so begin it here.
     """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
+    adapter: Any = session.info.get(_ADAPTER_KEY)
+    if adapter is None:
+        await session.connection()  # begins the session's transaction: _remember_adapter keeps its adapter
+        adapter = session.info[_ADAPTER_KEY]
+    return await _begun(adapter)
+
+
+def driver_of(session: Session) -> Any:
+    """:func:`_driver_in_transaction` for a synchronous session event running under an AsyncSession (in
+    its greenlet, where ``await_only`` may wait)."""
+    adapter: Any = session.info.get(_ADAPTER_KEY)
+    if adapter is None:
+        session.connection()
+        adapter = session.info[_ADAPTER_KEY]
+    return await_only(_begun(adapter))
+
+
+async def _begun(adapter: Any) -> Any:
     # The adapter's own flag and start (no public API for them; SQLAlchemy is pinned in constraints.txt,
     # and tests/persistence/test_prepared.py runs this path).
     if not adapter._started:
         await adapter._start_transaction()
-    return raw.driver_connection
+    return adapter._connection

@@ -37,9 +37,9 @@ from api.privacy.policy import load_policy
 from api.privacy.registry import ERASED_NAME, PersonalData, declared
 from channels.attachments import schedule_file_deletion
 from persistence.audit_chain import ERASURE_ACTION
+from persistence.audit_staging import link_audit_now
 from persistence.base import metadata, tenant_tables
 from persistence.models import AuditEvent, User
-from persistence.models.privacy import link_audit_now
 
 if TYPE_CHECKING:
     from sqlalchemy import Column

@@ -8,8 +8,6 @@ writer waits for another's commit.
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -21,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_session
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from uuid_utils.compat import uuid7
 
-from persistence.audit_chain import canonical_details, link_pending, personal_digest
+from persistence.audit_chain import sealed_personal
 from persistence.audit_link import link_soon
 from persistence.base import AuditedModel, Model, TenantScoped
 from persistence.models.identity import AuditEvent
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-    from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.orm import Mapper, SessionTransaction, UOWTransaction
 
 
@@ -87,19 +84,21 @@ def _seal_entry(mapper: Mapper[AuditEvent], connection: Connection, entry: Audit
     entry.id = entry.id or uuid7()
     entry.occurred_at = entry.occurred_at or datetime.now(UTC)
     entry.outcome = entry.outcome or "success"
-    # Stored as hashed: what is read back is what the digest covers.
-    entry.details = json.loads(canonical_details(entry.details))
-    entry.personal_salt = os.urandom(16)
-    entry.personal_digest = personal_digest(
-        entry.personal_salt, ip=entry.ip, user_agent=entry.user_agent, details=entry.details
+    entry.details, entry.personal_salt, entry.personal_digest = sealed_personal(
+        entry.details, ip=entry.ip, user_agent=entry.user_agent
     )
+
+
+def note_audited_tenant(session: Session, tenant_id: UUID) -> None:
+    """Link ``tenant_id``'s entries once ``session``'s transaction commits (an entry written without the ORM)."""
+    session.info.setdefault(_TENANTS_WRITTEN, set()).add(tenant_id)
 
 
 @event.listens_for(Session, "before_flush")
 def _note_audited_tenants(session: Session, flush_context: UOWTransaction, instances: object) -> None:
-    tenants = {entry.tenant_id for entry in session.new if isinstance(entry, AuditEvent)}
-    if tenants:
-        session.info.setdefault(_TENANTS_WRITTEN, set()).update(tenants)
+    for entry in session.new:
+        if isinstance(entry, AuditEvent):
+            note_audited_tenant(session, entry.tenant_id)
 
 
 @event.listens_for(Session, "after_commit")
@@ -122,11 +121,3 @@ def _forget_audited_tenants(session: Session, transaction: SessionTransaction) -
     """A rolled-back transaction's entries are gone: nothing to link."""
     if transaction.parent is None:
         session.info.pop(_TENANTS_WRITTEN, None)
-
-
-async def link_audit_now(session: AsyncSession, tenant_id: UUID) -> None:
-    """Link ``tenant_id``'s pending entries now, this transaction's own included, for a caller that needs
-    their ``seq`` before commit (``session`` runs as that tenant). The transaction then holds the
-    chain's head until it ends: the tenant's linkers wait for it, its writers do not."""
-    await session.flush()
-    await link_pending(await session.connection(), tenant_id)

@@ -81,3 +81,28 @@ async def test_a_session_with_no_statement_yet_runs_prepared_statements_in_one_t
         first = await transaction_id.scalar(session)
         second = await transaction_id.scalar(session)
     assert first == second
+
+
+async def test_a_session_reused_after_commit_runs_prepared_statements_in_its_new_transaction(
+    runtime: Runtime, tenant: TenantKit
+) -> None:
+    transaction_id = Prepared(select(func.txid_current()))
+    async with runtime.db.session(tenant_id=tenant.id) as session:
+        async with session.begin():
+            first = await transaction_id.scalar(session)
+        async with session.begin():
+            second = await transaction_id.scalar(session)
+            users = await _USERS.scalar(session)
+    assert second != first
+    assert users == len(tenant.users)
+
+
+async def test_execute_many_runs_the_statement_once_per_row_in_the_sessions_transaction(
+    runtime: Runtime, tenant: TenantKit
+) -> None:
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        session.add_all([Department(tenant_id=tenant.id, name=name) for name in ("North", "South", "West")])
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        await _RENAME.execute_many(session, [{"old": "North", "new": "N"}, {"old": "South", "new": "S"}])
+        renamed = [row["name"] for name in ("N", "S", "West") for row in await _NAMES.fetch(session, name=name)]
+    assert renamed == ["N", "S", "West"]

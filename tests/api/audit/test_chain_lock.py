@@ -12,13 +12,13 @@ from sqlalchemy.util import await_only
 
 from api.audit import Origin, record
 from persistence.audit_link import linking_done
+from persistence.audit_staging import link_audit_now
 from persistence.models import AuditEvent
-from persistence.models.privacy import link_audit_now
 from tests.api.audit.arrange import write_entries
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
-    from sqlalchemy.orm import Session, UOWTransaction
+    from sqlalchemy.orm import Session
 
     from api.runtime import Runtime
     from tests.kit import TenantKit
@@ -38,16 +38,17 @@ async def test_a_writer_commits_while_another_audited_transaction_is_between_its
 ) -> None:
     flushed, release = asyncio.Event(), asyncio.Event()
 
-    def hold_before_commit(session: Session, flush_context: UOWTransaction) -> None:
-        # The commit's own flush is done (where joining the chain used to take the head's lock); its
-        # COMMIT waits here, as it would behind a busy event loop.
+    def hold_before_commit(session: Session) -> None:
+        # The entry is written (where joining the chain used to take the head's lock: staged entries go
+        # in as the commit begins, before this listener of the session's own); its COMMIT waits here, as
+        # it would behind a busy event loop.
         flushed.set()
         await_only(release.wait())
 
     async with runtime.db.session(tenant_id=tenant.id) as slow:
         await slow.begin()
         audit(slow, tenant, "test.slow")
-        event.listen(slow.sync_session, "after_flush_postexec", hold_before_commit)
+        event.listen(slow.sync_session, "before_commit", hold_before_commit)
         committing = asyncio.create_task(slow.commit())
         try:
             await asyncio.wait_for(flushed.wait(), timeout=10)
