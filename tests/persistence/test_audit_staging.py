@@ -72,10 +72,13 @@ async def test_a_rolled_back_transaction_writes_no_staged_entry(runtime: Runtime
     class Abandon(Exception):
         pass
 
-    with pytest.raises(Abandon):
+    async def abandon() -> None:
         async with runtime.db.transaction(tenant_id=tenant.id) as session:
             audit(session, tenant.id, "test.abandoned")
             raise Abandon
+
+    with pytest.raises(Abandon):
+        await abandon()
     assert "test.abandoned" not in await actions(runtime, tenant.id)
 
 
