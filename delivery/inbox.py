@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import event, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Integer, bindparam, event, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from delivery.outbox import insert_rows, table_of
 from persistence.models import InboxEvent, Notification, NotificationInbox
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,49 +62,78 @@ def set_publisher(db: Database, publisher: Publisher | None) -> None:
         db.session_info[PUBLISHER_KEY] = publisher
 
 
-async def append_event(
-    session: AsyncSession,
-    *,
-    tenant_id: UUID,
-    user_id: UUID,
-    body: dict[str, Any],
-    unread_delta: int = 0,
-    unseen_delta: int = 0,
-    recount: bool = False,
-) -> int:
-    """Store the next event of the user's inbox and queue it for publication after commit.
-
-    ``counts`` is added to ``body``: the deltas applied to the stored counts, or (``recount``) the
-    counts read back from the notifications after a bulk change.
+async def append_event(session: AsyncSession, *, tenant_id: UUID, user_id: UUID, body: dict[str, Any]) -> int:
+    """Store the next event of the user's inbox, with its ``counts`` read back from the notifications after
+    a change of their states, and queue it for publication after commit.
 
     Returns:
         The event's ``seq``.
     """
-    if recount:
-        counts = await count_states(session, user_id)
-        values: dict[str, Any] = {"unread": counts.unread, "unseen": counts.unseen}
-        update_set: dict[str, Any] = {"seq": NotificationInbox.seq + 1, **values}
-    else:
-        values = {"unread": unread_delta, "unseen": unseen_delta}
-        update_set = {
-            "seq": NotificationInbox.seq + 1,
-            "unread": NotificationInbox.unread + unread_delta,
-            "unseen": NotificationInbox.unseen + unseen_delta,
-        }
-    row = (
-        await session.execute(
-            insert(NotificationInbox)
-            .values(id=uuid7(), tenant_id=tenant_id, user_id=user_id, seq=1, **values)
-            .on_conflict_do_update(index_elements=["user_id"], set_=update_set)
-            .returning(NotificationInbox.seq, NotificationInbox.unread, NotificationInbox.unseen)
-        )
-    ).one()
+    counts = await count_states(session, user_id)
+    row = await _SET_COUNTS.first(
+        session, id=uuid7(), tenant_id=tenant_id, user_id=user_id, unread=counts.unread, unseen=counts.unseen
+    )
+    assert row is not None  # an upsert answers with its row
     seq, unread, unseen = row
     payload = msgspec.json.encode({**body, "counts": Counts(unread=max(unread, 0), unseen=max(unseen, 0))})
     session.add(InboxEvent(tenant_id=tenant_id, user_id=user_id, seq=seq, payload=payload, occurred_at=_now()))
     pending: list[tuple[str, bytes, int]] = session.info.setdefault(_PENDING_KEY, [])
     pending.append((inbox_topic(tenant_id, user_id), payload, seq))
     return int(seq)
+
+
+def _set_counts() -> Prepared:
+    given: dict[str, Any] = {name: bindparam(name) for name in ("id", "tenant_id", "user_id", "unread", "unseen")}
+    statement = insert(NotificationInbox).values({**given, "seq": literal(1, BigInteger)})
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={
+                "seq": NotificationInbox.seq + 1,
+                "unread": statement.excluded.unread,
+                "unseen": statement.excluded.unseen,
+            },
+        ).returning(NotificationInbox.seq, NotificationInbox.unread, NotificationInbox.unseen)
+    )
+
+
+_SET_COUNTS = _set_counts()
+"""The next ``seq`` of a user's inbox and its counts (its row created where missing). Prepared, as
+:data:`_COUNT_CREATED` is."""
+
+
+def _count_created() -> Prepared:
+    """One more unread and unseen notification, and the next ``seq``, for each user of ``user_ids`` (their
+    rows created with ids from ``ids`` where missing), in array order."""
+    table = table_of(NotificationInbox)
+    added = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))),
+            bindparam("user_ids", type_=ARRAY(PG_UUID(as_uuid=True))),
+        )
+        .table_valued("id", "user_id")
+        .render_derived(name="added")
+    )
+    one = literal(1, Integer)
+    statement = insert(table).from_select(
+        ["id", "tenant_id", "user_id", "seq", "unread", "unseen"],
+        select(added.c.id, bindparam("tenant_id", type_=PG_UUID(as_uuid=True)), added.c.user_id, one, one, one),
+    )
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={
+                "seq": table.c.seq + 1,
+                "unread": table.c.unread + statement.excluded.unread,
+                "unseen": table.c.unseen + statement.excluded.unseen,
+            },
+        ).returning(table.c.user_id, table.c.seq, table.c.unread, table.c.unseen)
+    )
+
+
+_COUNT_CREATED = _count_created()
+"""Prepared: SQLAlchemy 2.0 compiles PostgreSQL's ``INSERT ... ON CONFLICT`` anew at every execution
+(sqlalchemy/sqlalchemy#10445), which cost more CPU than the statement."""
 
 
 async def append_created_events(
@@ -116,22 +147,9 @@ async def append_created_events(
     if not events:
         return
     events = sorted(events, key=lambda item: item[0])
-    table = table_of(NotificationInbox)
-    statement = insert(table)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={
-            "seq": table.c.seq + 1,
-            "unread": table.c.unread + statement.excluded.unread,
-            "unseen": table.c.unseen + statement.excluded.unseen,
-        },
-    ).returning(table.c.user_id, table.c.seq, table.c.unread, table.c.unseen)
-    rows = [
-        {"id": uuid7(), "tenant_id": tenant_id, "user_id": user_id, "seq": 1, "unread": 1, "unseen": 1}
-        for user_id, _ in events
-    ]
-    result = await session.execute(upsert, rows)
-    stored = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in result.all()}
+    users = [user_id for user_id, _ in events]
+    counted = await _COUNT_CREATED.fetch(session, ids=[uuid7() for _ in users], user_ids=users, tenant_id=tenant_id)
+    stored = {row.user_id: (int(row.seq), int(row.unread), int(row.unseen)) for row in counted}
     occurred_at = _now()
     rows = []
     pending: list[tuple[str, bytes, int]] = session.info.setdefault(_PENDING_KEY, [])

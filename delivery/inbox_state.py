@@ -72,7 +72,7 @@ async def change_state(
         body["all"] = True
     else:
         body["ids"] = [str(i) for i in changed]
-    await append_event(session, tenant_id=tenant_id, user_id=user_id, body=body, recount=True)
+    await append_event(session, tenant_id=tenant_id, user_id=user_id, body=body)
     return changed
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
@@ -24,13 +24,12 @@ from delivery.outbox import (
     PUSH_JOB,
     DigestJob,
     NotificationJob,
-    enqueue_many,
     insert_rows,
     job_key,
-    job_values,
 )
 from delivery.recipients import Recipients, resolve_recipients
 from delivery.routing import ChannelPlan, digest_minutes, digest_window_end, plan_route
+from persistence.jobs import enqueue_many, job_values
 from persistence.models import (
     Notification,
     NotificationDelivery,
@@ -38,6 +37,7 @@ from persistence.models import (
     NotificationRequest,
     NotificationSettings,
 )
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,6 +84,16 @@ def _check_content(
             f"data must encode to at most {MAX_DATA_BYTES} bytes of JSON.",
             details={"field": "data"},
         )
+
+
+_CLAIM_KEY = Prepared(
+    insert(NotificationRequest)
+    .values({name: bindparam(name) for name in ("id", "tenant_id", "idempotency_key", "category", "created_at")})
+    .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+    .returning(NotificationRequest.id)
+)
+"""The idempotency key's row, or none when a call with that key got there first. Prepared: SQLAlchemy 2.0
+compiles PostgreSQL's ``INSERT ... ON CONFLICT`` anew at every execution (sqlalchemy/sqlalchemy#10445)."""
 
 
 async def _existing(session: AsyncSession, key: str) -> list[UUID] | None:
@@ -142,11 +152,8 @@ async def notify(
         )
     people = await resolve_recipients(session, recipients)
     now = datetime.now(UTC)
-    request_id = await session.scalar(
-        insert(NotificationRequest)
-        .values(id=uuid7(), tenant_id=tenant_id, idempotency_key=idempotency_key, category=category, created_at=now)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-        .returning(NotificationRequest.id)
+    request_id = await _CLAIM_KEY.scalar(
+        session, id=uuid7(), tenant_id=tenant_id, idempotency_key=idempotency_key, category=category, created_at=now
     )
     if request_id is None:
         # A concurrent call with the same key committed first.

@@ -7,12 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert
-from uuid_utils.compat import uuid7
-
-from persistence.jobs import with_trace_context
-from persistence.models import Job
+from sqlalchemy import Table, insert
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,42 +43,6 @@ def job_key(kind: str, notification_id: UUID) -> str:
     return f"{kind}:{notification_id}"
 
 
-def job_values(
-    *,
-    tenant_id: UUID,
-    kind: str,
-    payload: dict[str, Any],
-    idempotency_key: str,
-    run_at: datetime,
-    now: datetime,
-    max_attempts: int = 8,
-) -> dict[str, Any]:
-    """One queued job's row, as :func:`persistence.jobs.enqueue` writes it."""
-    return {
-        "id": uuid7(),
-        "tenant_id": tenant_id,
-        "kind": kind,
-        "payload": with_trace_context(payload),
-        "status": "queued",
-        "run_at": run_at,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "idempotency_key": idempotency_key,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Add the jobs ``rows`` (from :func:`job_values`) to the caller's transaction in one round trip;
-    a row whose tenant, kind and idempotency key exist already is left out."""
-    if rows:
-        statement = insert(table_of(Job)).on_conflict_do_nothing(
-            index_elements=["tenant_id", "kind", "idempotency_key"]
-        )
-        await session.execute(statement, rows)
-
-
 async def insert_rows(session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``model``'s table in one round trip.
 
@@ -92,6 +51,8 @@ async def insert_rows(session: AsyncSession, model: type[Any], rows: list[dict[s
     whose compilation would cost more than the database's work.
     """
     if rows:
+        # Core's insert, not PostgreSQL's: SQLAlchemy 2.0 caches no compiled form of the dialect's INSERT
+        # (sqlalchemy/sqlalchemy#10445), so each call would compile it anew.
         await session.execute(insert(table_of(model)), rows)
 
 

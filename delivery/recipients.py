@@ -66,6 +66,8 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
     )
     if named > MAX_EXPLICIT:
         raise NotifyError("too_many_recipients", f"At most {MAX_EXPLICIT} users, roles and groups per call.")
+    if _users_only(recipients):
+        return await _named_users(session, recipients)
     ids: set[UUID] = set()
     unknown: dict[str, list[str]] = {}
     if recipients.users:
@@ -122,3 +124,35 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
         .order_by(User.id)
     )
     return [Recipient(id=r[0], email=r[1], name=r[2], timezone=r[3], locale=r[4]) for r in rows]
+
+
+def _users_only(recipients: Recipients) -> bool:
+    return bool(recipients.users) and not (
+        recipients.roles or recipients.departments or recipients.workplaces or recipients.conversations
+    )
+
+
+async def _named_users(session: AsyncSession, recipients: Recipients) -> list[Recipient]:
+    """:func:`resolve_recipients` for users named by id only (most notifications): one read checks that
+    they exist and gives what routing needs of the active ones."""
+    wanted = set(recipients.users)
+    rows = (
+        await session.execute(
+            select(User.id, User.email, User.name, User.timezone, User.locale, User.status)
+            .where(User.id.in_(wanted))
+            .order_by(User.id)
+        )
+    ).all()
+    missing = wanted - {row.id for row in rows}
+    if missing:
+        raise NotifyError(
+            "unknown_recipients",
+            "Some recipients do not exist in this tenant.",
+            details={"users": sorted(str(u) for u in missing)},
+        )
+    excluded = set(recipients.exclude)
+    return [
+        Recipient(id=r.id, email=r.email, name=r.name, timezone=r.timezone, locale=r.locale)
+        for r in rows
+        if r.status == "active" and r.id not in excluded
+    ]

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
 from persistence.models import Job
+from persistence.prepared import Prepared
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -87,6 +88,55 @@ def _claimed(row: Any) -> ClaimedJob:
     return ClaimedJob(**values)
 
 
+_JOB_COLUMNS = (
+    "id",
+    "tenant_id",
+    "kind",
+    "payload",
+    "status",
+    "run_at",
+    "attempts",
+    "max_attempts",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+)
+_ENQUEUE = Prepared(
+    insert(Job)
+    .values({name: bindparam(name) for name in _JOB_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "idempotency_key"])
+    .returning(Job.id)
+)
+"""Prepared: SQLAlchemy 2.0 compiles PostgreSQL's ``INSERT ... ON CONFLICT`` anew at every execution
+(sqlalchemy/sqlalchemy#10445), which cost more CPU than the insert."""
+
+
+def job_values(
+    *,
+    tenant_id: UUID,
+    kind: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    run_at: datetime,
+    now: datetime,
+    max_attempts: int = 8,
+) -> dict[str, Any]:
+    """One queued job's row, for :func:`enqueue_many`."""
+    return {
+        "id": uuid7(),
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "payload": with_trace_context(payload),
+        "status": "queued",
+        "run_at": run_at,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -104,25 +154,23 @@ async def enqueue(
         (nothing is added).
     """
     now = datetime.now(UTC)
-    values = {
-        "tenant_id": tenant_id,
-        "kind": kind,
-        "payload": with_trace_context(payload),
-        "status": "queued",
-        "run_at": run_at or now,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "idempotency_key": idempotency_key,
-        "created_at": now,
-        "updated_at": now,
-    }
-    result = await session.execute(
-        insert(Job)
-        .values(id=uuid7(), **values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "idempotency_key"])
-        .returning(Job.id)
+    row = job_values(
+        tenant_id=tenant_id,
+        kind=kind,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        run_at=run_at or now,
+        now=now,
+        max_attempts=max_attempts,
     )
-    return result.scalar_one_or_none() is not None
+    return await _ENQUEUE.scalar(session, **row) is not None
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Add the jobs ``rows`` (from :func:`job_values`) to the caller's transaction in one round trip;
+    a row whose tenant, kind and idempotency key exist already is left out."""
+    if rows:
+        await _ENQUEUE.execute_many(session, rows)
 
 
 def retry_delay(attempts: int) -> timedelta:

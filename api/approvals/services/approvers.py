@@ -3,7 +3,7 @@ stands in for whom through delegations active at a moment."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import and_, select
 
@@ -20,7 +20,28 @@ if TYPE_CHECKING:
     from api.approvals.schemas import Step
 
 
-async def resolve_step(session: AsyncSession, step: Step, requester: User) -> list[UUID]:
+class Requester(Protocol):
+    """What resolving a step reads of the requester (a ``User``, or a row of :func:`requester_of`)."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def manager_id(self) -> UUID | None: ...
+    @property
+    def department_id(self) -> UUID | None: ...
+
+
+async def requester_of(session: AsyncSession, user_id: UUID, *, active: bool = False) -> Requester | None:
+    """The columns :func:`resolve_step` reads of ``user_id`` (``None`` if not in the tenant, or not active
+    when ``active``): one narrow read, not a user with its roles."""
+    statement = select(User.id, User.manager_id, User.department_id).where(User.id == user_id)
+    if active:
+        statement = statement.where(User.status == "active")
+    row: Requester | None = (await session.execute(statement)).first()
+    return row
+
+
+async def resolve_step(session: AsyncSession, step: Step, requester: Requester) -> list[UUID]:
     """The active users ``step`` names for ``requester``'s request, the requester left out, sorted."""
     candidates: list[UUID | None]
     match step.rule:
@@ -41,7 +62,7 @@ async def resolve_step(session: AsyncSession, step: Step, requester: User) -> li
     return await active_users(session, [c for c in candidates if c is not None and c != requester.id])
 
 
-async def _department_head(session: AsyncSession, requester: User, levels_up: int) -> UUID | None:
+async def _department_head(session: AsyncSession, requester: Requester, levels_up: int) -> UUID | None:
     """The head of the requester's department ``levels_up`` parents higher, or of the nearest one above
     it that has a head other than the requester."""
     department_id, level, seen = requester.department_id, 0, set()

@@ -23,12 +23,12 @@ import msgspec
 from sqlalchemy import delete, select
 
 from api.approvals.schemas import MAX_PAYLOAD_BYTES, Step
-from api.approvals.services.approvers import delegators_of, resolve_step
+from api.approvals.services.approvers import Requester, delegators_of, requester_of, resolve_step
 from api.approvals.services.notices import ask, tell_requester
 from api.approvals.services.subjects import subject_handler
 from api.audit import Origin, record
 from api.errors import AppError
-from persistence.models import ApprovalApprover, ApprovalEvent, ApprovalRequest, ApprovalWorkflow, User
+from persistence.models import ApprovalApprover, ApprovalEvent, ApprovalRequest, ApprovalWorkflow
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -86,7 +86,7 @@ async def submit(
         raise AppError(
             "no_workflow", f"No active approval workflow for {kind!r}.", status_code=422, details={"kind": kind}
         )
-    requester = await session.scalar(select(User).where(User.id == requester_id, User.status == "active"))
+    requester = await requester_of(session, requester_id, active=True)
     if requester is None:
         raise AppError("not_found", "No requester with this id.", status_code=404, details={"field": "requester_id"})
     request = ApprovalRequest(
@@ -169,7 +169,7 @@ async def decide(
         request.status = "changes_requested"
         await tell_requester(session, request, comment)
     elif await _step_complete(session, request, seat):
-        requester = await session.get_one(User, request.requester_id)
+        requester = await _requester(session, request)
         if not await _enter_step(session, request, request.current_step + 1, requester, now):
             await _finish(session, request, "approved", actor_id, now, comment)
     await session.flush()
@@ -234,8 +234,7 @@ async def resubmit(
     request.status = "pending"
     request.version += 1
     note_event(session, request, "resubmitted", now, actor_id=actor_id, comment=comment)
-    requester = await session.get_one(User, request.requester_id)
-    if not await _enter_step(session, request, 0, requester, now):
+    if not await _enter_step(session, request, 0, await _requester(session, request), now):
         raise AppError("no_approvers", "Nobody can approve this request.", status_code=422)
     audit_request(session, request, "approval.resubmit", actor_id, origin)
     return request
@@ -291,8 +290,15 @@ async def enter_approvers(
 # -- steps ----------------------------------------------------------------------------------------
 
 
+async def _requester(session: AsyncSession, request: ApprovalRequest) -> Requester:
+    requester = await requester_of(session, request.requester_id)
+    if requester is None:  # the foreign key keeps the requester while the request exists
+        raise AppError("not_found", "No requester with this id.", status_code=404)
+    return requester
+
+
 async def _enter_step(
-    session: AsyncSession, request: ApprovalRequest, start: int, requester: User, now: datetime
+    session: AsyncSession, request: ApprovalRequest, start: int, requester: Requester, now: datetime
 ) -> bool:
     """Start the first step from ``start`` that finds approvers (steps finding nobody are skipped).
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import select
+from uuid_utils.compat import uuid7
 
 from api.errors import AppError
 from delivery.notify import Action
@@ -66,6 +67,7 @@ async def issue_actions(
     The links expire at ``until`` (the request's expiry) or after :data:`LINK_TTL`, whichever is first.
     """
     link = ApprovalLink(
+        id=uuid7(),  # given here, not at flush: the actions need it now, the row can wait for the next flush
         tenant_id=tenant_id,
         request_id=request_id,
         user_id=user_id,
@@ -73,7 +75,6 @@ async def issue_actions(
         expires_at=min(until, now + LINK_TTL),
     )
     session.add(link)
-    await session.flush()
     secret = _secret(session)
     return [
         Action(
