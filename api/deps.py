@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import Origin
 from api.auth.principal import CurrentUser
 from api.runtime import Runtime
+from persistence.prepared import DriverTransaction
 
 RuntimeDep = NamedDependency[Runtime]
 """The process's runtime (``runtime`` parameter)."""
@@ -25,6 +26,9 @@ OriginDep = NamedDependency[Origin]
 """Where the request came from, for the audit trail (``origin`` parameter)."""
 DbSession = NamedDependency[AsyncSession]
 """The request's unit of work, as the caller's tenant (``db_session`` parameter)."""
+DbReads = NamedDependency[DriverTransaction]
+"""The request's transaction for routes whose statements are all prepared, without a Session, as the caller's
+tenant (``db_reads`` parameter)."""
 ReadSession = NamedDependency[AsyncSession]
 """A read-only unit of work that may run on the read replica (``read_session`` parameter)."""
 
@@ -76,6 +80,16 @@ async def provide_db_session(
         yield session
 
 
+async def provide_db_reads(
+    request: Request[CurrentUser, Any, Any], runtime: RuntimeDep
+) -> AsyncIterator[DriverTransaction]:
+    """One transaction per request, as the caller's tenant, for :class:`~persistence.prepared.Prepared`
+    statements only: what a Session costs per transaction is not spent on a route that needs none of it."""
+    tenant_id = request.user.tenant_id if request.scope.get("user") else None
+    async with runtime.db.driver_transaction(tenant_id=tenant_id) as transaction:
+        yield transaction
+
+
 async def provide_read_session(current_user: CallerDep, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """A read-only transaction as the caller's tenant for history, search and reports: on the read
     replica while it is fresh and the caller has not just written, else on the primary."""
@@ -89,5 +103,6 @@ dependencies = {
     "current_user": Provide(provide_current_user, sync_to_thread=False),
     "origin": Provide(provide_origin, sync_to_thread=False),
     "db_session": Provide(provide_db_session),
+    "db_reads": Provide(provide_db_reads),
     "read_session": Provide(provide_read_session),
 }

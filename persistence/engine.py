@@ -10,9 +10,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from persistence.audit_link import linking_done
-from persistence.tenancy import APP_ROLE, bind_tenant
+from persistence.prepared import DriverTransaction
+from persistence.tenancy import APP_ROLE, TENANT_SETTING, bind_tenant
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -86,10 +88,40 @@ class Database:
         async with self.session(tenant_id=tenant_id) as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def driver_transaction(self, *, tenant_id: UUID | None = None) -> AsyncIterator[DriverTransaction]:
+        """Yield a transaction as ``tenant_id`` on a pooled connection's driver, for
+        :class:`~persistence.prepared.Prepared` statements only: committed on success, rolled back on error."""
+        pooled = await self.engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        ended = False
+        try:
+            # One round trip for both; the id is a UUID's text (no quoting to get wrong).
+            tenant = str(tenant_id) if tenant_id else ""
+            await driver.execute(f"BEGIN; SELECT set_config('{TENANT_SETTING}', '{tenant}', true)")
+            try:
+                yield DriverTransaction(driver)
+            except BaseException:
+                await driver.execute("ROLLBACK")
+                ended = True
+                raise
+            await driver.execute("COMMIT")
+            ended = True
+        finally:
+            # Checking in may close the connection (an overflow one, or one whose transaction could not be
+            # ended, which nobody else may get), and closing awaits: run it where it may.
+            await greenlet_spawn(_check_in, pooled, ended)
+
     async def dispose(self) -> None:
         # Audit entries committed just before shutdown are linked now, not a minute later by the worker.
         await linking_done(self.engine)
         await self.engine.dispose()
+
+
+def _check_in(pooled: PoolProxiedConnection, ended: bool) -> None:
+    if not ended:
+        pooled.invalidate()
+    pooled.close()
 
 
 def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:

@@ -106,3 +106,40 @@ async def test_execute_many_runs_the_statement_once_per_row_in_the_sessions_tran
         await _RENAME.execute_many(session, [{"old": "North", "new": "N"}, {"old": "South", "new": "S"}])
         renamed = [row["name"] for name in ("N", "S", "West") for row in await _NAMES.fetch(session, name=name)]
     assert renamed == ["N", "S", "West"]
+
+
+async def test_a_driver_transaction_reads_and_writes_as_its_tenant_and_commits(
+    runtime: Runtime, tenant: TenantKit, other_tenant: TenantKit
+) -> None:
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        session.add(Department(tenant_id=tenant.id, name="Field"))
+    async with runtime.db.driver_transaction(tenant_id=tenant.id) as transaction:
+        mine = await _USERS.scalar(transaction)
+        await _RENAME.fetch(transaction, old="Field", new="Stores")
+    async with runtime.db.driver_transaction() as transaction:
+        nobody = await _USERS.scalar(transaction)
+    async with runtime.db.driver_transaction(tenant_id=other_tenant.id) as transaction:
+        theirs = await _NAMES.first(transaction, name="Stores")
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        renamed = await _NAMES.scalar(session, name="Stores")
+    assert (mine, nobody, theirs, renamed) == (len(tenant.users), 0, None, "Stores")
+
+
+async def test_a_driver_transaction_that_raises_is_rolled_back_and_its_connection_reused(
+    runtime: Runtime, tenant: TenantKit
+) -> None:
+    async with runtime.db.transaction(tenant_id=tenant.id) as session:
+        session.add(Department(tenant_id=tenant.id, name="Depot"))
+
+    async def rename_then_fail() -> None:
+        async with runtime.db.driver_transaction(tenant_id=tenant.id) as transaction:
+            await _RENAME.fetch(transaction, old="Depot", new="Gone")
+            raise RuntimeError("the handler failed")
+
+    pool = runtime.db.engine.pool
+    with pytest.raises(RuntimeError):
+        await rename_then_fail()
+    checked_out = pool.checkedout()  # type: ignore[attr-defined]
+    async with runtime.db.driver_transaction(tenant_id=tenant.id) as transaction:
+        kept = await _NAMES.scalar(transaction, name="Depot")
+    assert (kept, checked_out) == ("Depot", 0)

@@ -11,7 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.deps import CallerDep, DbSession, Limit, Offset, OriginDep, Search
+from api.deps import CallerDep, DbReads, Limit, Offset, OriginDep, Search
 from api.schemas import Page
 from api.tasks import deps
 from api.tasks.deps import TaskId, TasksDep
@@ -50,7 +50,7 @@ class TaskController(Controller):
     @get("/", operation_id="ListTasks", guards=[requires(Permission.TASKS_READ)])
     async def list_tasks(
         self,
-        db_session: DbSession,
+        db_reads: DbReads,
         assignee_id: Annotated[UUID | None, QueryParameter(description="Only tasks assigned to this user.")] = None,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
@@ -64,7 +64,7 @@ class TaskController(Controller):
     ) -> Page[TaskResponse]:
         """Tasks of the tenant, soonest due first; ``q`` matches the title (``422 naive_datetime``)."""
         rows, total = await task_page(
-            db_session,
+            db_reads,
             limit=limit,
             offset=offset,
             assignee_id=assignee_id,
@@ -81,7 +81,7 @@ class TaskController(Controller):
     @get("/mine", operation_id="ListMyTasks", guards=[requires(Permission.TASKS_READ)])
     async def my_tasks(
         self,
-        db_session: DbSession,
+        db_reads: DbReads,
         current_user: CallerDep,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
@@ -96,7 +96,7 @@ class TaskController(Controller):
         """Tasks assigned to the caller, or to one of their roles and not taken yet, soonest due first, with the
         same filters."""
         rows, total = await task_page(
-            db_session,
+            db_reads,
             limit=limit,
             offset=offset,
             mine=current_user.id,

@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, any_, bindparam, func, or_, select
 from api.tasks.schemas import OPEN_STATUSES, TaskResponse
 from api.workplaces.base import require_aware
 from persistence.models import Task, UserRole
-from persistence.prepared import Prepared, one_of
+from persistence.prepared import DriverTransaction, Prepared, one_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,7 +28,7 @@ _OPEN = one_of(_TASK.c.status, OPEN_STATUSES)
 
 
 async def task_page(
-    session: AsyncSession,
+    session: AsyncSession | DriverTransaction,
     *,
     limit: int,
     offset: int,
