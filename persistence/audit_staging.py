@@ -27,22 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["link_audit_now", "stage_entry"]
 
 _STAGED = "fieldhub.audit_staged"
-_COLUMNS = (
-    "id",
-    "tenant_id",
-    "occurred_at",
-    "actor_user_id",
-    "action",
-    "outcome",
-    "target_type",
-    "target_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "details",
-    "personal_salt",
-    "personal_digest",
-)
+# What a new entry is given: not its place in the chain (the linker's), nor what erasure sets later.
+_LATER = frozenset({"seq", "prev_hash", "hash", "pseudonymised_by", "sa_orm_sentinel"})
+_COLUMNS = tuple(column.name for column in AuditEvent.__table__.columns if column.name not in _LATER)
 _INSERT = Prepared(insert(AuditEvent).values({name: bindparam(name) for name in _COLUMNS}))
 
 
