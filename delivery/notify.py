@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from uuid_utils.compat import uuid7
 
 from delivery.categories import category_by_key
@@ -28,7 +29,7 @@ from delivery.outbox import (
     job_key,
 )
 from delivery.recipients import Recipients, resolve_recipients
-from delivery.routing import ChannelPlan, digest_minutes, digest_window_end, plan_route
+from delivery.routing import ChannelPlan, Choices, digest_minutes, digest_window_end, plan_route
 from persistence.jobs import enqueue_many, job_values
 from persistence.models import (
     Notification,
@@ -183,24 +184,48 @@ async def notify(
 
 async def _load_choices(
     session: AsyncSession, category: NotificationCategory, user_ids: list[UUID]
-) -> tuple[dict[UUID, NotificationSettings], dict[UUID, dict[str, bool]]]:
+) -> tuple[dict[UUID, Choices], dict[UUID, dict[str, bool]]]:
+    """Each user's settings (none: the defaults) and their choices per channel for ``category``, in one read."""
     if not user_ids:
         return {}, {}
-    settings = {
-        s.user_id: s
-        for s in (
-            await session.scalars(select(NotificationSettings).where(NotificationSettings.user_id.in_(user_ids)))
-        ).all()
-    }
+    settings: dict[UUID, Choices] = {}
     preferences: dict[UUID, dict[str, bool]] = {}
-    rows = await session.execute(
-        select(NotificationPreference.user_id, NotificationPreference.channel, NotificationPreference.enabled).where(
-            NotificationPreference.category_id == category.id, NotificationPreference.user_id.in_(user_ids)
-        )
-    )
-    for user_id, channel, enabled in rows:
-        preferences.setdefault(user_id, {})[channel] = enabled
+    for row in await _CHOICES.fetch(session, user_ids=user_ids, category_id=category.id):
+        if row.settings_id is not None:
+            settings[row.user_id] = row
+        if row.preferences:
+            preferences[row.user_id] = row.preferences
     return settings, preferences
+
+
+def _choices() -> Prepared:
+    wanted = (
+        func.unnest(bindparam("user_ids", type_=ARRAY(PG_UUID(as_uuid=True))))
+        .table_valued("user_id")
+        .render_derived(name="wanted")
+    )
+    chosen = (
+        select(func.json_object_agg(NotificationPreference.channel, NotificationPreference.enabled))
+        .where(
+            NotificationPreference.user_id == wanted.c.user_id,
+            NotificationPreference.category_id == bindparam("category_id"),
+        )
+        .scalar_subquery()
+    )
+    return Prepared(
+        select(
+            wanted.c.user_id,
+            NotificationSettings.id.label("settings_id"),
+            NotificationSettings.muted,
+            NotificationSettings.quiet_start,
+            NotificationSettings.quiet_end,
+            NotificationSettings.digest_minutes,
+            chosen.label("preferences"),
+        ).select_from(wanted.outerjoin(NotificationSettings, NotificationSettings.user_id == wanted.c.user_id))
+    )
+
+
+_CHOICES = _choices()
 
 
 async def _notify_all(
@@ -211,7 +236,7 @@ async def _notify_all(
     people: list[Recipient],
     category: NotificationCategory,
     content: dict[str, Any],
-    settings: dict[UUID, NotificationSettings],
+    settings: dict[UUID, Choices],
     preferences: dict[UUID, dict[str, bool]],
     now: datetime,
 ) -> list[UUID]:
@@ -309,7 +334,7 @@ def _job_row(
     person: Recipient,
     channel: str,
     decision: ChannelPlan,
-    settings: dict[UUID, NotificationSettings],
+    settings: dict[UUID, Choices],
     now: datetime,
 ) -> dict[str, Any]:
     if decision.digest:

@@ -6,13 +6,13 @@ Pure functions over rows already loaded, so every rule is testable without a dat
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 if TYPE_CHECKING:
-    from persistence.models import NotificationCategory, NotificationSettings
+    from persistence.models import NotificationCategory
 
 Channel = Literal["in_app", "email", "push"]
 Priority = Literal["low", "normal", "high", "critical"]
@@ -71,12 +71,25 @@ def quiet_until(at: datetime, start: str | None, end: str | None, timezone: str)
     return datetime.combine(day, finish, tzinfo=zone).astimezone(UTC)
 
 
+class Choices(Protocol):
+    """What routing reads of a user's notification settings (a ``notification_settings`` row)."""
+
+    @property
+    def muted(self) -> bool: ...
+    @property
+    def quiet_start(self) -> str | None: ...
+    @property
+    def quiet_end(self) -> str | None: ...
+    @property
+    def digest_minutes(self) -> int: ...
+
+
 def plan_route(
     *,
     category: NotificationCategory,
     priority: Priority,
     preferences: dict[str, bool],
-    settings: NotificationSettings | None,
+    settings: Choices | None,
     timezone: str,
     now: datetime,
 ) -> RoutePlan:
@@ -125,7 +138,7 @@ def plan_route(
     return RoutePlan(channels=plans, overrode=overrode)
 
 
-def digest_minutes(settings: NotificationSettings | None) -> int:
+def digest_minutes(settings: Choices | None) -> int:
     """The user's digest interval; users who never chose one get an hourly digest of low-priority mail."""
     return settings.digest_minutes if settings is not None else DEFAULT_DIGEST_MINUTES
 
