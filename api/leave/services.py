@@ -19,8 +19,7 @@ from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import and_, case, extract, func, not_, select, text
 
-from api.approvals.services import cancel as cancel_approval
-from api.approvals.services import lock_open_request, submit
+from api.approvals.services import cancel_locked, lock_open_request, submit
 from api.attendance.policy import DEFAULTS as POLICY_DEFAULTS
 from api.audit import Origin, record
 from api.errors import AppError
@@ -220,7 +219,7 @@ class LeaveRequestService(FieldService[LeaveRequest]):
         audit_request(self.session, actor.tenant_id, actor.id, origin, "leave.cancel", row)
         if approval is not None:
             # The decision hook finds the request cancelled already and leaves it as it is.
-            await cancel_approval(self.session, request_id=approval.id, actor_id=actor.id, origin=origin)
+            await cancel_locked(self.session, approval, actor_id=actor.id, origin=origin)
         return row
 
     @staticmethod

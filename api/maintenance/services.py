@@ -17,8 +17,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 from uuid_utils.compat import uuid7
 
-from api.approvals.services import cancel as cancel_approval
-from api.approvals.services import lock_open_request
+from api.approvals.services import cancel_locked, lock_open_request
 from api.audit import Origin
 from api.auth.permissions import Permission
 from api.errors import AppError
@@ -247,9 +246,7 @@ class MaintenanceService(FieldService[MaintenanceRequest], AuditsTarget):
         )
         if approval is not None and previous == AWAITING:
             # The decision hook finds the request cancelled already and leaves it as it is.
-            await cancel_approval(
-                self.session, request_id=approval.id, actor_id=actor.id, may_manage=True, origin=origin
-            )
+            await cancel_locked(self.session, approval, actor_id=actor.id, may_manage=True, origin=origin)
         return request
 
     async def comments(self, request_id: UUID, *, limit: int, offset: int) -> tuple[Sequence[MaintenanceComment], int]:

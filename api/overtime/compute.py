@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from api.approvals.services import cancel, lock_open_request
+from api.approvals.services import cancel_locked, lock_open_request
 from api.attendance.policy import work_policy
 from api.attendance.timesheets import day_totals
 from api.overtime.approval import APPROVAL_KIND, ask_approval
@@ -150,5 +150,5 @@ async def _settle(
         if approval is not None:
             await session.flush()
             # The decision hook finds the record cancelled already and leaves it as it is.
-            await cancel(session, request_id=approval.id, actor_id=None)
+            await cancel_locked(session, approval, actor_id=None)
     await session.flush()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 
-from api.approvals.services import cancel, lock_open_request
+from api.approvals.services import cancel_locked, lock_open_request
 from api.audit import Origin, record
 from api.errors import AppError
 from api.overtime.approval import APPROVAL_KIND
@@ -82,5 +82,5 @@ class OvertimeService(FieldService[OvertimeRecord]):
         )
         if approval is not None:
             # The decision hook finds the record cancelled already and leaves it as it is.
-            await cancel(self.session, request_id=approval.id, actor_id=actor.id, origin=origin)
+            await cancel_locked(self.session, approval, actor_id=actor.id, origin=origin)
         return row

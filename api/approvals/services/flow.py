@@ -190,8 +190,27 @@ async def cancel(
     Raises:
         AppError: ``not_found`` (404); ``request_closed`` (409); ``not_requester`` (403).
     """
-    now = _now(now)
     request = await lock_request(session, request_id)
+    return await cancel_locked(session, request, actor_id=actor_id, may_manage=may_manage, origin=origin, now=now)
+
+
+async def cancel_locked(
+    session: AsyncSession,
+    request: ApprovalRequest,
+    *,
+    actor_id: UUID | None,
+    may_manage: bool = False,
+    origin: Origin | None = None,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    """:func:`cancel` of a request the caller locked already in this transaction (:func:`lock_open_request`).
+
+    The requester is told unless they withdrew it themselves.
+
+    Raises:
+        AppError: ``request_closed`` (409); ``not_requester`` (403).
+    """
+    now = _now(now)
     if request.status not in OPEN:
         raise closed(request)
     if actor_id is not None and actor_id != request.requester_id and not may_manage:
@@ -199,7 +218,7 @@ async def cancel(
     request.version += 1
     note_event(session, request, "cancelled", now, actor_id=actor_id)
     audit_request(session, request, "approval.cancel", actor_id, origin)
-    await _finish(session, request, "cancelled", actor_id, now)
+    await _finish(session, request, "cancelled", actor_id, now, tell=actor_id != request.requester_id)
     return request
 
 
@@ -381,6 +400,8 @@ async def _finish(
     decided_by: UUID | None,
     now: datetime,
     comment: str = "",
+    *,
+    tell: bool = True,
 ) -> None:
     request.status = outcome
     request.decided_at = now
@@ -388,7 +409,8 @@ async def _finish(
     handler = subject_handler(request.kind)
     if handler is not None and request.subject_id is not None:
         await handler(session, request_id=request.subject_id, outcome=outcome, decided_by=decided_by)
-    await tell_requester(session, request, comment)
+    if tell:
+        await tell_requester(session, request, comment)
 
 
 def closed(request: ApprovalRequest) -> AppError:

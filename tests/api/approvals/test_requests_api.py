@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.approvals.schemas import Step
 from api.approvals.services import register_subject, unregister_subject
 from api.approvals.services.subjects import Outcome
-from tests.api.approvals.arrange import Team, approvers, audit_actions, decide, load, set_workflow, submit_request
+from tests.api.approvals.arrange import (
+    Team,
+    approvers,
+    audit_actions,
+    decide,
+    load,
+    notifications,
+    set_workflow,
+    submit_request,
+)
 
 Client = AsyncTestClient[Litestar]
 MANAGER = Step(name="Manager", rule="manager")
@@ -124,6 +133,29 @@ async def test_the_requester_cancels_and_the_subject_is_told(client: Client, tea
     )
     assert response.json()["status"] == "cancelled"
     assert subject.calls == [{"request_id": leave_id, "outcome": "cancelled", "decided_by": team.requester}]
+
+
+async def test_a_requester_withdrawing_their_own_request_is_not_notified_of_it(client: Client, team: Team) -> None:
+    await set_workflow(team.kit, "purchase", MANAGER)
+    request_id = await submit_request(team.kit, team.requester)
+    response = await client.post(
+        f"/api/v1/approvals/{request_id}/cancel", headers=await team.headers(client, "requester")
+    )
+    assert response.json()["status"] == "cancelled"
+    assert await notifications(team.kit, team.requester, request_id) == []
+
+
+async def test_a_request_cancelled_by_an_approvals_manager_is_told_to_the_requester(client: Client, team: Team) -> None:
+    await set_workflow(team.kit, "purchase", MANAGER)
+    request_id = await submit_request(team.kit, team.requester)
+    response = await client.post(
+        f"/api/v1/approvals/{request_id}/cancel", headers=await team.kit.headers(client, "admin")
+    )
+    assert response.json()["status"] == "cancelled"
+    told = await notifications(team.kit, team.requester, request_id)
+    assert [(n.title, n.data["status"]) for n in told] == [
+        ("Cancelled: " + told[0].title.split(": ", 1)[1], "cancelled")
+    ]
 
 
 async def test_lists_show_my_requests_and_those_waiting_on_me(client: Client, team: Team) -> None:
