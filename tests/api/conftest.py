@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from api.settings import Settings
 from tests.nodes import ROOT
-from tests.serving import free_port
-
-
-@dataclass(frozen=True)
-class TwoWorkers:
-    """``fieldhub serve --workers 2`` on ``port``; ``pid`` is its supervisor's."""
-
-    port: int
-    pid: int
-
-    async def live(self) -> None:
-        """Wait until a worker answers ``/health/live``."""
-        async with httpx.AsyncClient() as http:
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"http://127.0.0.1:{self.port}/health/live")).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
+from tests.serving import TwoWorkers, free_port
 
 
 @pytest.fixture

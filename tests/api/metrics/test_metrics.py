@@ -17,10 +17,10 @@ from websockets.asyncio.client import ClientConnection
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api.conftest import TwoWorkers
 from tests.api.metrics.scrape import sample, total
 from tests.kit import TenantKit
 from tests.nodes import AppNode, chat_events, frame_where, next_frame
+from tests.serving import TwoWorkers
 
 
 @pytest.fixture(scope="module")
