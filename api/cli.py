@@ -79,19 +79,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     }
     print(f"fieldhub serving on http://{args.host}:{args.port}", file=sys.stderr)
     if args.workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
-        from api.listening import spreads_connections, worker_listener
         from api.metrics import prepare_multiprocess_dir
 
         # Each worker process counts into files here; any one of them answers /metrics for all.
         prepare_multiprocess_dir(settings.data_path / "metrics")
         # Several processes: each closes its sockets with 1012 on shutdown and clients resume.
-        if not spreads_connections():
-            uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
-            return 0
-        config = uvicorn.Config("api.app:create_app", factory=True, workers=args.workers, **options)
-        Multiprocess(config, sockets=[worker_listener(args.host, args.port)]).run()
+        uvicorn.run("api.app:create_app", factory=True, workers=args.workers, **options)
         return 0
     app = create_app(settings)
     DrainingServer(uvicorn.Config(app, **options), hub=app.state.hub).run()

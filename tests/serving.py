@@ -1,16 +1,12 @@
-"""How the tests serve the app: a real uvicorn on this test's own event loop, as ``fieldhub serve`` serves it, and
-``serve --workers 2`` as a process of its own."""
+"""The app served by a real uvicorn on this test's own event loop, as ``fieldhub serve`` serves it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import httpx
 import uvicorn
 from litestar import Litestar
 
@@ -41,20 +37,3 @@ async def served(app: Litestar) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
-
-
-@dataclass(frozen=True)
-class TwoWorkers:
-    """``fieldhub serve --workers 2`` on ``port``; ``pid`` is its supervisor's."""
-
-    port: int
-    pid: int
-
-    async def live(self) -> None:
-        """Wait until a worker answers ``/health/live``."""
-        async with httpx.AsyncClient() as http:
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"http://127.0.0.1:{self.port}/health/live")).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)

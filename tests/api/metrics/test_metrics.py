@@ -4,9 +4,14 @@ fan-out timing and Redis state on a real node; the metrics token; ``serve --work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,8 +24,7 @@ from api.app import create_app
 from api.settings import Settings
 from tests.api.metrics.scrape import sample, total
 from tests.kit import TenantKit
-from tests.nodes import AppNode, chat_events, frame_where, next_frame
-from tests.serving import TwoWorkers
+from tests.nodes import ROOT, AppNode, chat_events, frame_where, next_frame
 
 
 @pytest.fixture(scope="module")
@@ -130,12 +134,47 @@ async def test_the_metrics_token_guards_the_scrape(settings: Settings) -> None:
         assert "fieldhub_http_requests_total" in allowed.text
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def two_worker_server(settings: Settings, tmp_path: Path) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FIELDHUB_DATABASE_URL": settings.database_url or "",
+        "FIELDHUB_REDIS_URL": settings.redis_url or "",
+        "FIELDHUB_SECRET_KEY": settings.secret_key or "",
+        "FIELDHUB_DATA_DIR": str(tmp_path),
+        "FIELDHUB_LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"], env=env, cwd=ROOT
+    )
+    try:
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 async def test_serve_with_two_workers_reports_every_process_in_one_scrape(
-    two_worker_server: TwoWorkers, tmp_path: Path
+    two_worker_server: int, tmp_path: Path
 ) -> None:
-    port = two_worker_server.port
-    async with asyncio.timeout(60):
-        await two_worker_server.live()
+    port = two_worker_server
+    async with httpx.AsyncClient() as http, asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(f"http://127.0.0.1:{port}/health/live")).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
         # New connections each time: the kernel spreads them over both processes.
         for _ in range(40):
             async with httpx.AsyncClient() as fresh:
