@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.logs import request_id_var
 from persistence.audit_staging import stage_entry
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from litestar.connection import ASGIConnection
-    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from persistence.prepared import DriverTransaction
 
 Outcome = Literal["success", "failure"]
 
@@ -36,7 +38,7 @@ class Origin(msgspec.Struct, frozen=True):
 
 
 def record(
-    session: AsyncSession,
+    session: AsyncSession | DriverTransaction,
     *,
     tenant_id: UUID,
     action: str,
@@ -61,7 +63,7 @@ def record(
         "request_id": request_id_var.get(),
         "details": details or {},
     }
-    if session.in_nested_transaction():
+    if isinstance(session, AsyncSession) and session.in_nested_transaction():
         # A savepoint may roll back alone: the ORM's unit of work drops the entry with it.
         session.add(AuditEvent(**entry))
     else:

@@ -26,9 +26,9 @@ OriginDep = NamedDependency[Origin]
 """Where the request came from, for the audit trail (``origin`` parameter)."""
 DbSession = NamedDependency[AsyncSession]
 """The request's unit of work, as the caller's tenant (``db_session`` parameter)."""
-DbReads = NamedDependency[DriverTransaction]
+DbDriver = NamedDependency[DriverTransaction]
 """The request's transaction for routes whose statements are all prepared, without a Session, as the caller's
-tenant (``db_reads`` parameter)."""
+tenant (``db_driver`` parameter)."""
 ReadSession = NamedDependency[AsyncSession]
 """A read-only unit of work that may run on the read replica (``read_session`` parameter)."""
 
@@ -80,7 +80,7 @@ async def provide_db_session(
         yield session
 
 
-async def provide_db_reads(
+async def provide_db_driver(
     request: Request[CurrentUser, Any, Any], runtime: RuntimeDep
 ) -> AsyncIterator[DriverTransaction]:
     """One transaction per request, as the caller's tenant, for :class:`~persistence.prepared.Prepared`
@@ -103,6 +103,6 @@ dependencies = {
     "current_user": Provide(provide_current_user, sync_to_thread=False),
     "origin": Provide(provide_origin, sync_to_thread=False),
     "db_session": Provide(provide_db_session),
-    "db_reads": Provide(provide_db_reads),
+    "db_driver": Provide(provide_db_driver),
     "read_session": Provide(provide_read_session),
 }

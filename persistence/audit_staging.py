@@ -17,9 +17,10 @@ from sqlalchemy.util import await_only
 from uuid_utils.compat import uuid7
 
 from persistence.audit_chain import link_pending, sealed_personal
+from persistence.audit_link import link_soon
 from persistence.models import AuditEvent
 from persistence.models.privacy import note_audited_tenant
-from persistence.prepared import Prepared, driver_of
+from persistence.prepared import DriverTransaction, Prepared, driver_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["link_audit_now", "stage_entry"]
 
 _STAGED = "fieldhub.audit_staged"
+_TENANTS = "fieldhub.audit_staged_tenants"
 # What a new entry is given: not its place in the chain (the linker's), nor what erasure sets later.
 _LATER = frozenset({"seq", "prev_hash", "hash", "pseudonymised_by", "sa_orm_sentinel"})
 _COLUMNS = tuple(column.name for column in AuditEvent.__table__.columns if column.name not in _LATER)
@@ -34,7 +36,7 @@ _INSERT = Prepared(insert(AuditEvent).values({name: bindparam(name) for name in 
 
 
 def stage_entry(
-    session: AsyncSession,
+    session: AsyncSession | DriverTransaction,
     *,
     tenant_id: UUID,
     occurred_at: datetime,
@@ -50,8 +52,8 @@ def stage_entry(
 ) -> None:
     """Write this entry with ``session``'s transaction, after its other changes; a rollback drops it.
 
-    Only for a session outside a savepoint: an entry made inside one must roll back with it, so it
-    goes through the ORM (``session.add``) instead.
+    Only for a session outside a savepoint (an entry made inside one must roll back with it, so it goes
+    through the ORM, ``session.add``), or a driver transaction.
     """
     stored, salt, digest = sealed_personal(details, ip=ip, user_agent=user_agent)
     row = {
@@ -70,8 +72,31 @@ def stage_entry(
         "personal_salt": salt,
         "personal_digest": digest,
     }
+    if isinstance(session, DriverTransaction):
+        _stage_on_driver(session, _INSERT.arguments(row), tenant_id)
+        return
     session.info.setdefault(_STAGED, []).append(_INSERT.arguments(row))
     note_audited_tenant(session.sync_session, tenant_id)
+
+
+def _stage_on_driver(transaction: DriverTransaction, arguments: list[Any], tenant_id: UUID) -> None:
+    staged: list[list[Any]] | None = transaction.info.get(_STAGED)
+    if staged is None:
+        staged = transaction.info[_STAGED] = []
+        tenants: set[UUID] = set()
+        transaction.info[_TENANTS] = tenants
+
+        async def write() -> None:
+            await transaction.driver.executemany(_INSERT.sql, staged)
+
+        def link() -> None:
+            for tenant in tenants:
+                link_soon(transaction.engine, tenant)
+
+        transaction.before_commit.append(write)
+        transaction.after_commit.append(link)
+    staged.append(arguments)
+    transaction.info[_TENANTS].add(tenant_id)
 
 
 async def link_audit_now(session: AsyncSession, tenant_id: UUID) -> None:

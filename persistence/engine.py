@@ -94,13 +94,16 @@ class Database:
         :class:`~persistence.prepared.Prepared` statements only: committed on success, rolled back on error."""
         pooled = await self.engine.raw_connection()
         driver: Any = pooled.driver_connection
+        transaction = DriverTransaction(driver, engine=self.engine, info=dict(self.session_info))
         ended = False
         try:
             # One round trip for both; the id is a UUID's text (no quoting to get wrong).
             tenant = str(tenant_id) if tenant_id else ""
             await driver.execute(f"BEGIN; SELECT set_config('{TENANT_SETTING}', '{tenant}', true)")
             try:
-                yield DriverTransaction(driver)
+                yield transaction
+                for before in transaction.before_commit:
+                    await before()
             except BaseException:
                 await driver.execute("ROLLBACK")
                 ended = True
@@ -111,6 +114,8 @@ class Database:
             # Checking in may close the connection (an overflow one, or one whose transaction could not be
             # ended, which nobody else may get), and closing awaits: run it where it may.
             await greenlet_spawn(_check_in, pooled, ended)
+        for after in transaction.after_commit:
+            after()
 
     async def dispose(self) -> None:
         # Audit entries committed just before shutdown are linked now, not a minute later by the worker.

@@ -15,12 +15,12 @@ import asyncpg
 from sqlalchemy import any_, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.types import JSON
 from sqlalchemy.util import await_only
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
@@ -145,13 +145,21 @@ class DriverTransaction:
     """A transaction on a pooled connection's asyncpg driver, with no Session around it
     (:meth:`persistence.engine.Database.driver_transaction`): for a request whose statements are all
     :class:`Prepared`, what a Session's transaction costs in CPU (several times a short statement's) is
-    not spent. Nothing of the ORM happens in it: no flush, no session events.
+    not spent. Nothing of the ORM happens in it: what a Session's events do (staged audit entries, live
+    events) is hung on :attr:`before_commit` and :attr:`after_commit` by the code that needs it.
     """
 
-    __slots__ = ("driver",)
+    __slots__ = ("after_commit", "before_commit", "driver", "engine", "info")
 
-    def __init__(self, driver: asyncpg.Connection) -> None:
+    def __init__(self, driver: asyncpg.Connection, *, engine: AsyncEngine, info: dict[str, Any]) -> None:
         self.driver = driver
+        self.engine = engine
+        self.info = info
+        """As a Session's ``info``: the database's ``session_info`` and what this transaction stages."""
+        self.before_commit: list[Callable[[], Awaitable[None]]] = []
+        """Awaited in order just before ``COMMIT``, inside the transaction."""
+        self.after_commit: list[Callable[[], None]] = []
+        """Called in order once the ``COMMIT`` is done; never after a rollback."""
 
 
 async def _driver_in_transaction(session: AsyncSession | DriverTransaction) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.models import AttendanceRecord
+from persistence.prepared import DriverTransaction
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -100,11 +101,16 @@ def set_live_publisher(db: Database, publish: Callable[[str, bytes], Awaitable[N
         db.session_info[PUBLISHER_KEY] = publish
 
 
-def queue_event(session: AsyncSession | Session, topic: str, payload: msgspec.Struct) -> None:
+def queue_event(session: AsyncSession | Session | DriverTransaction, topic: str, payload: msgspec.Struct) -> None:
     """Publish ``payload`` on ``topic`` once ``session``'s transaction commits (never, if it rolls back)."""
     if PUBLISHER_KEY not in session.info:
         return
-    pending: list[tuple[str, bytes]] = session.info.setdefault(_PENDING_KEY, [])
+    pending: list[tuple[str, bytes]] | None = session.info.get(_PENDING_KEY)
+    if pending is None:
+        pending = session.info[_PENDING_KEY] = []
+        if isinstance(session, DriverTransaction):
+            info = session.info
+            session.after_commit.append(lambda: _publish_pending(info))
     pending.append((topic, msgspec.json.encode(payload)))
 
 
@@ -135,8 +141,12 @@ def _attendance_flushed(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(AsyncSession.sync_session_class, "after_commit")
 def _publish_committed(session: Session) -> None:
-    pending: list[tuple[str, bytes]] = session.info.pop(_PENDING_KEY, [])
-    publish = session.info.get(PUBLISHER_KEY)
+    _publish_pending(session.info)
+
+
+def _publish_pending(info: dict[str, Any]) -> None:
+    pending: list[tuple[str, bytes]] = info.pop(_PENDING_KEY, [])
+    publish = info.get(PUBLISHER_KEY)
     if not pending or publish is None:
         return
     try:

@@ -1,10 +1,10 @@
 """Audit entries recorded outside a savepoint are staged and written with one statement: before the
 transaction's next statement or at its commit, after its own pending rows, sealed as the ORM seals them,
-and dropped with a rollback; inside a savepoint they roll back with it."""
+and dropped with a rollback; inside a savepoint they roll back with it. A driver transaction stages them too."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,13 +16,21 @@ from persistence.audit_link import linking_done
 from persistence.models import AuditEvent, Tenant
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+    from uuid import UUID
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.runtime import Runtime
+    from persistence.prepared import DriverTransaction
     from tests.kit import TenantKit
 
 
-def audit(session: AsyncSession, tenant_id: object, action: str) -> None:
+class Abandon(Exception):
+    """The handler's failure, ending its transaction."""
+
+
+def audit(session: AsyncSession | DriverTransaction, tenant_id: object, action: str) -> None:
     record(
         session,
         tenant_id=tenant_id,  # type: ignore[arg-type]
@@ -31,6 +39,13 @@ def audit(session: AsyncSession, tenant_id: object, action: str) -> None:
         origin=Origin(ip="203.0.113.9", user_agent="phone"),
         details={"b": 2, "a": "é"},
     )
+
+
+def opened(runtime: Runtime, kind: str, tenant_id: UUID) -> AbstractAsyncContextManager[Any]:
+    """A transaction as ``tenant_id``: a Session's (``session``) or a driver transaction (``driver``)."""
+    if kind == "driver":
+        return runtime.db.driver_transaction(tenant_id=tenant_id)
+    return runtime.db.transaction(tenant_id=tenant_id)
 
 
 async def actions(runtime: Runtime, tenant_id: object) -> list[str]:
@@ -46,9 +61,10 @@ async def test_a_staged_entry_is_seen_by_the_transactions_next_statement(runtime
     assert seen == 1
 
 
-async def test_a_staged_entry_is_sealed_as_the_orm_seals_one(runtime: Runtime, tenant: TenantKit) -> None:
-    async with runtime.db.transaction(tenant_id=tenant.id) as session:
-        audit(session, tenant.id, "test.sealed")
+@pytest.mark.parametrize("kind", ["session", "driver"])
+async def test_a_staged_entry_is_sealed_as_the_orm_seals_one(runtime: Runtime, tenant: TenantKit, kind: str) -> None:
+    async with opened(runtime, kind, tenant.id) as transaction:
+        audit(transaction, tenant.id, "test.sealed")
     async with runtime.db.transaction(tenant_id=tenant.id) as session:
         entry = await session.scalar(select(AuditEvent).where(AuditEvent.action == "test.sealed"))
     assert entry is not None
@@ -59,22 +75,21 @@ async def test_a_staged_entry_is_sealed_as_the_orm_seals_one(runtime: Runtime, t
     )
 
 
-async def test_a_staged_entry_is_linked_after_commit(runtime: Runtime, tenant: TenantKit) -> None:
-    async with runtime.db.transaction(tenant_id=tenant.id) as session:
-        audit(session, tenant.id, "test.linked")
+@pytest.mark.parametrize("kind", ["session", "driver"])
+async def test_a_staged_entry_is_linked_after_commit(runtime: Runtime, tenant: TenantKit, kind: str) -> None:
+    async with opened(runtime, kind, tenant.id) as transaction:
+        audit(transaction, tenant.id, "test.linked")
     await linking_done()
     async with runtime.db.transaction(tenant_id=tenant.id) as session:
         seq = await session.scalar(select(AuditEvent.seq).where(AuditEvent.action == "test.linked"))
     assert seq is not None
 
 
-async def test_a_rolled_back_transaction_writes_no_staged_entry(runtime: Runtime, tenant: TenantKit) -> None:
-    class Abandon(Exception):
-        pass
-
+@pytest.mark.parametrize("kind", ["session", "driver"])
+async def test_a_rolled_back_transaction_writes_no_staged_entry(runtime: Runtime, tenant: TenantKit, kind: str) -> None:
     async def abandon() -> None:
-        async with runtime.db.transaction(tenant_id=tenant.id) as session:
-            audit(session, tenant.id, "test.abandoned")
+        async with opened(runtime, kind, tenant.id) as transaction:
+            audit(transaction, tenant.id, "test.abandoned")
             raise Abandon
 
     with pytest.raises(Abandon):

@@ -11,7 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.deps import CallerDep, DbReads, Limit, Offset, OriginDep, Search
+from api.deps import CallerDep, DbDriver, Limit, Offset, OriginDep, Search
 from api.schemas import Page
 from api.tasks import deps
 from api.tasks.deps import TaskId, TasksDep
@@ -25,6 +25,7 @@ from api.tasks.schemas import (
     TaskUpdate,
 )
 from api.tasks.services.listing import task_page
+from api.tasks.services.status import change_status
 
 StatusFilter = Annotated[TaskStatus | None, QueryParameter(description="Only tasks in this status.")]
 OpenFilter = Annotated[
@@ -50,7 +51,7 @@ class TaskController(Controller):
     @get("/", operation_id="ListTasks", guards=[requires(Permission.TASKS_READ)])
     async def list_tasks(
         self,
-        db_reads: DbReads,
+        db_driver: DbDriver,
         assignee_id: Annotated[UUID | None, QueryParameter(description="Only tasks assigned to this user.")] = None,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
@@ -64,7 +65,7 @@ class TaskController(Controller):
     ) -> Page[TaskResponse]:
         """Tasks of the tenant, soonest due first; ``q`` matches the title (``422 naive_datetime``)."""
         rows, total = await task_page(
-            db_reads,
+            db_driver,
             limit=limit,
             offset=offset,
             assignee_id=assignee_id,
@@ -81,7 +82,7 @@ class TaskController(Controller):
     @get("/mine", operation_id="ListMyTasks", guards=[requires(Permission.TASKS_READ)])
     async def my_tasks(
         self,
-        db_reads: DbReads,
+        db_driver: DbDriver,
         current_user: CallerDep,
         workplace_id: WorkplaceFilter = None,
         status: StatusFilter = None,
@@ -96,7 +97,7 @@ class TaskController(Controller):
         """Tasks assigned to the caller, or to one of their roles and not taken yet, soonest due first, with the
         same filters."""
         rows, total = await task_page(
-            db_reads,
+            db_driver,
             limit=limit,
             offset=offset,
             mine=current_user.id,
@@ -148,7 +149,7 @@ class TaskController(Controller):
         self,
         task_id: TaskId,
         data: JSONBody[StatusChange],
-        tasks: TasksDep,
+        db_driver: DbDriver,
         current_user: CallerDep,
         origin: OriginDep,
     ) -> TaskDetail:
@@ -157,4 +158,4 @@ class TaskController(Controller):
         To ``done``: ``409 blocked_by_dependencies`` while a dependency is not done, ``409 photo_required``
         without an image ``photo_attachment_id`` when the task requires a photo.
         """
-        return await tasks.change_status(task_id, data, actor=current_user, origin=origin)
+        return await change_status(db_driver, task_id, data, actor=current_user, origin=origin)

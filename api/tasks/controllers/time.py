@@ -7,10 +7,11 @@ from litestar.params import JSONBody
 
 from api.auth.guards import requires
 from api.auth.permissions import Permission
-from api.deps import CallerDep, OriginDep
+from api.deps import CallerDep, DbDriver, OriginDep
 from api.tasks import deps
 from api.tasks.deps import TaskId, TimesDep
 from api.tasks.schemas import TaskTime, TimeEntryCreate, TimeEntryResponse, time_entry_response
+from api.tasks.services import timers
 
 
 class TimeController(Controller):
@@ -25,15 +26,15 @@ class TimeController(Controller):
         guards=[requires(Permission.TASKS_WORK)],
     )
     async def start_timer(
-        self, task_id: TaskId, times: TimesDep, current_user: CallerDep, origin: OriginDep
+        self, task_id: TaskId, db_driver: DbDriver, current_user: CallerDep, origin: OriginDep
     ) -> TimeEntryResponse:
         """Start one's timer on the task (``409 timer_running`` while one of one's timers runs)."""
-        return time_entry_response(await times.start_timer(task_id, actor=current_user, origin=origin))
+        return time_entry_response(await timers.start_timer(db_driver, task_id, actor=current_user, origin=origin))
 
     @post("/timer/stop", operation_id="StopTaskTimer", status_code=200, guards=[requires(Permission.TASKS_WORK)])
-    async def stop_timer(self, times: TimesDep, current_user: CallerDep, origin: OriginDep) -> TimeEntryResponse:
+    async def stop_timer(self, db_driver: DbDriver, current_user: CallerDep, origin: OriginDep) -> TimeEntryResponse:
         """Stop one's running timer (``409 no_timer_running``)."""
-        return time_entry_response(await times.stop_timer(actor=current_user, origin=origin))
+        return time_entry_response(await timers.stop_timer(db_driver, actor=current_user, origin=origin))
 
     @post(
         "/{task_id:uuid}/time-entries",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth.principal import CurrentUser
+    from persistence.prepared import DriverTransaction
 
 
 class TaskFacts(Protocol):
@@ -139,7 +140,7 @@ def task_state(task: object, fields: list[str] | None = None) -> dict[str, Any]:
 
 
 def announce(
-    session: AsyncSession,
+    session: AsyncSession | DriverTransaction,
     task: TaskFacts,
     change: TaskChange,
     data: dict[str, Any],
@@ -166,7 +167,7 @@ def announce(
 
 
 def audit_task(
-    session: AsyncSession,
+    session: AsyncSession | DriverTransaction,
     actor: CurrentUser,
     origin: Origin,
     action: str,

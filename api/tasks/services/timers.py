@@ -26,10 +26,11 @@ from api.tasks.services._base import (
 )
 from api.workplaces.base import FieldService, require_aware, require_not_future, utc_now
 from persistence.models import Role, Task, TaskTimeEntry
-from persistence.prepared import Prepared, Row
+from persistence.prepared import DriverTransaction, Prepared, Row
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.audit import Origin
     from api.auth.principal import CurrentUser
@@ -39,16 +40,11 @@ MAX_MANUAL_ENTRY = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-class TimeService(FieldService[TaskTimeEntry]):
-    """Timers and manual time entries on tasks."""
-
-    class Repo(SQLAlchemyAsyncRepository[TaskTimeEntry]):
-        model_type = TaskTimeEntry
-
-    repository_type = Repo
-
-    async def start_timer(self, task_id: UUID, *, actor: CurrentUser, origin: Origin) -> Row:
-        """Start the caller's timer on a task, and answer with the new entry.
+async def start_timer(
+    db: AsyncSession | DriverTransaction, task_id: UUID, *, actor: CurrentUser, origin: Origin
+) -> Row:
+    """Start the caller's timer on a task, and answer with the new entry (prepared statements only: ``db`` may be a
+    driver transaction).
 
         One read of the task, then one ``INSERT ... ON CONFLICT DO NOTHING`` on the index that allows one
         running timer per person: a second start (even a concurrent one) finds the conflict.
@@ -56,57 +52,65 @@ class TimeService(FieldService[TaskTimeEntry]):
         Raises:
             AppError: ``not_found`` (404); ``not_your_task`` (403); ``timer_running`` (409) while one of
                 theirs runs, on any task.
-        """
-        task = await _TASK_OF_TIMER.first(self.session, task_id=task_id)
-        if task is None:
-            raise task_not_found()
-        check_worker(
-            actor, assignee_id=task.assignee_id, assignee_role_id=task.assignee_role_id, role_name=task.role_name
-        )
-        for _ in range(2):
-            now = utc_now()
-            values = {
-                "id": uuid7(),
-                "tenant_id": actor.tenant_id,
-                "task_id": task.id,
-                "user_id": actor.id,
-                "started_at": now,
-                "manual": False,
-                "note": "",
-                "created_at": now,
-                "updated_at": now,
-            }
-            entry = await _START.first(self.session, **values)
-            if entry is not None:
-                break
-            running = await _RUNNING.first(self.session, user_id=actor.id)
-            if running is not None:
-                raise AppError(
-                    "timer_running",
-                    "Your timer is running already; stop it first.",
-                    status_code=409,
-                    details={"task_id": str(running.task_id), "entry_id": str(running.id)},
-                )
-            # The running timer was stopped between the two statements: try once more.
-        if entry is None:
-            raise AppError("timer_running", "Your timer is running already; stop it first.", status_code=409)
-        audit_task(self.session, actor, origin, "task.timer.start", task.id, {"entry_id": str(entry.id)})
-        announce(self.session, task, "time", _entry(entry), by=actor.id)
-        return entry
-
-    async def stop_timer(self, *, actor: CurrentUser, origin: Origin) -> Row:
-        """Stop the caller's running timer (``no_timer_running`` (409) when none runs), in one ``UPDATE``.
-
-        Two stops at once: the second waits for the first's row lock, then finds no running timer.
-        """
+    """
+    task = await _TASK_OF_TIMER.first(db, task_id=task_id)
+    if task is None:
+        raise task_not_found()
+    check_worker(actor, assignee_id=task.assignee_id, assignee_role_id=task.assignee_role_id, role_name=task.role_name)
+    for _ in range(2):
         now = utc_now()
-        entry = await _STOP.first(self.session, user_id_=actor.id, ended_at=now, updated_at=now)
-        if entry is None:
-            raise AppError("no_timer_running", "You have no running timer.", status_code=409)
-        audit_task(self.session, actor, origin, "task.timer.stop", entry.task_id, {"entry_id": str(entry.id)})
-        task = _TaskOf(**{name: getattr(entry, f"of_task_{name}") for name in _TASK_FACTS})
-        announce(self.session, task, "time", _entry(entry), by=actor.id)
-        return entry
+        values = {
+            "id": uuid7(),
+            "tenant_id": actor.tenant_id,
+            "task_id": task.id,
+            "user_id": actor.id,
+            "started_at": now,
+            "manual": False,
+            "note": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        entry = await _START.first(db, **values)
+        if entry is not None:
+            break
+        running = await _RUNNING.first(db, user_id=actor.id)
+        if running is not None:
+            raise AppError(
+                "timer_running",
+                "Your timer is running already; stop it first.",
+                status_code=409,
+                details={"task_id": str(running.task_id), "entry_id": str(running.id)},
+            )
+        # The running timer was stopped between the two statements: try once more.
+    if entry is None:
+        raise AppError("timer_running", "Your timer is running already; stop it first.", status_code=409)
+    audit_task(db, actor, origin, "task.timer.start", task.id, {"entry_id": str(entry.id)})
+    announce(db, task, "time", _entry(entry), by=actor.id)
+    return entry
+
+
+async def stop_timer(db: AsyncSession | DriverTransaction, *, actor: CurrentUser, origin: Origin) -> Row:
+    """Stop the caller's running timer (``no_timer_running`` (409) when none runs), in one ``UPDATE``.
+
+    Two stops at once: the second waits for the first's row lock, then finds no running timer.
+    """
+    now = utc_now()
+    entry = await _STOP.first(db, user_id_=actor.id, ended_at=now, updated_at=now)
+    if entry is None:
+        raise AppError("no_timer_running", "You have no running timer.", status_code=409)
+    audit_task(db, actor, origin, "task.timer.stop", entry.task_id, {"entry_id": str(entry.id)})
+    task = _TaskOf(**{name: getattr(entry, f"of_task_{name}") for name in _TASK_FACTS})
+    announce(db, task, "time", _entry(entry), by=actor.id)
+    return entry
+
+
+class TimeService(FieldService[TaskTimeEntry]):
+    """Timers and manual time entries on tasks."""
+
+    class Repo(SQLAlchemyAsyncRepository[TaskTimeEntry]):
+        model_type = TaskTimeEntry
+
+    repository_type = Repo
 
     async def add_entry(
         self, task_id: UUID, data: TimeEntryCreate, *, actor: CurrentUser, origin: Origin
