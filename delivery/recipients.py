@@ -3,7 +3,7 @@ currently assigned to a workplace, the members of a conversation, minus exclusio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
@@ -22,9 +22,12 @@ from persistence.models import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
     from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_EXPLICIT = 10_000
+_COLUMNS = (User.id, User.email, User.name, User.timezone, User.locale, User.status)
+"""What is read of a recipient: routing's and the templates' needs, and whether they are active."""
 
 
 class Recipients(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,16 +69,16 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
     )
     if named > MAX_EXPLICIT:
         raise NotifyError("too_many_recipients", f"At most {MAX_EXPLICIT} users, roles and groups per call.")
-    if _users_only(recipients):
-        return await _named_users(session, recipients)
     ids: set[UUID] = set()
+    # Users read already, by id: the named ones are checked and read in one statement.
+    read: dict[UUID, Row[Any]] = {}
     unknown: dict[str, list[str]] = {}
     if recipients.users:
         wanted = set(recipients.users)
-        found = set((await session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
-        if wanted - found:
-            unknown["users"] = sorted(str(u) for u in wanted - found)
-        ids |= found
+        read = {row.id: row for row in await session.execute(select(*_COLUMNS).where(User.id.in_(wanted)))}
+        if wanted - read.keys():
+            unknown["users"] = sorted(str(u) for u in wanted - read.keys())
+        ids |= read.keys()
     if recipients.roles:
         names = set(recipients.roles)
         roles = dict((await session.execute(select(Role.name, Role.id).where(Role.name.in_(names)))).tuples().all())
@@ -116,43 +119,13 @@ async def resolve_recipients(session: AsyncSession, recipients: Recipients) -> l
     if unknown:
         raise NotifyError("unknown_recipients", "Some recipients do not exist in this tenant.", details=unknown)
     ids -= set(recipients.exclude)
-    if not ids:
-        return []
-    rows = await session.execute(
-        select(User.id, User.email, User.name, User.timezone, User.locale)
-        .where(User.id.in_(ids), User.status == "active")
-        .order_by(User.id)
-    )
-    return [Recipient(id=r[0], email=r[1], name=r[2], timezone=r[3], locale=r[4]) for r in rows]
-
-
-def _users_only(recipients: Recipients) -> bool:
-    return bool(recipients.users) and not (
-        recipients.roles or recipients.departments or recipients.workplaces or recipients.conversations
-    )
-
-
-async def _named_users(session: AsyncSession, recipients: Recipients) -> list[Recipient]:
-    """:func:`resolve_recipients` for users named by id only (most notifications): one read checks that
-    they exist and gives what routing needs of the active ones."""
-    wanted = set(recipients.users)
-    rows = (
-        await session.execute(
-            select(User.id, User.email, User.name, User.timezone, User.locale, User.status)
-            .where(User.id.in_(wanted))
-            .order_by(User.id)
-        )
-    ).all()
-    missing = wanted - {row.id for row in rows}
-    if missing:
-        raise NotifyError(
-            "unknown_recipients",
-            "Some recipients do not exist in this tenant.",
-            details={"users": sorted(str(u) for u in missing)},
-        )
-    excluded = set(recipients.exclude)
+    unread = ids - read.keys()
+    if unread:
+        read.update((row.id, row) for row in await session.execute(select(*_COLUMNS).where(User.id.in_(unread))))
+    # UUIDs sort as PostgreSQL orders them (by their bytes).
+    people = [read[i] for i in sorted(ids) if i in read]
     return [
-        Recipient(id=r.id, email=r.email, name=r.name, timezone=r.timezone, locale=r.locale)
-        for r in rows
-        if r.status == "active" and r.id not in excluded
+        Recipient(id=row.id, email=row.email, name=row.name, timezone=row.timezone, locale=row.locale)
+        for row in people
+        if row.status == "active"
     ]
