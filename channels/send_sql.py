@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import String, and_, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from channels.moderation.screening import screening_columns
 from persistence.models import Conversation, ConversationEvent, ConversationMember, Message
+from persistence.prepared import UUIDS
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from sqlalchemy import BindParameter, Table
-    from sqlalchemy.types import TypeEngine
 
 MESSAGE = cast("Table", Message.__table__)
-UUID_ARRAY: TypeEngine[Any] = ARRAY(PG_UUID(as_uuid=True))
 # Every row of a batch in one statement (one round trip, one prepared statement whatever the batch
 # size): the messages (those without files; those were stored under their savepoint), their events,
 # the senders' read positions and the conversation's counter. Per-message lists travel as arrays;
@@ -59,7 +57,7 @@ WRITE = text(
     """
 )
 
-AUTHORS = bindparam("authors", type_=UUID_ARRAY)
+AUTHORS = bindparam("authors", type_=UUIDS)
 CLIENT_IDS = bindparam("client_ids", type_=ARRAY(String))
 RETRIED = (
     select(Message.id)
@@ -104,4 +102,4 @@ EARLIER = select(Message).where(
 
 def uuids(name: str, values: list[UUID]) -> BindParameter[list[UUID]]:
     """A ``uuid[]`` parameter: the statement's text stays the same whatever the count (one prepared statement)."""
-    return bindparam(name, values, UUID_ARRAY)
+    return bindparam(name, values, UUIDS)

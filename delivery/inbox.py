@@ -18,14 +18,14 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import BigInteger, Integer, bindparam, event, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
 from delivery.outbox import insert_rows, table_of
 from persistence.models import InboxEvent, Notification, NotificationInbox
-from persistence.prepared import Prepared
+from persistence.prepared import UUIDS, Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -108,8 +108,8 @@ def _count_created() -> Prepared:
     table = table_of(NotificationInbox)
     added = (
         func.unnest(
-            bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))),
-            bindparam("user_ids", type_=ARRAY(PG_UUID(as_uuid=True))),
+            bindparam("ids", type_=UUIDS),
+            bindparam("user_ids", type_=UUIDS),
         )
         .table_valued("id", "user_id")
         .render_derived(name="added")

@@ -12,8 +12,7 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import insert
 from uuid_utils.compat import uuid7
 
 from delivery.categories import category_by_key
@@ -38,7 +37,7 @@ from persistence.models import (
     NotificationRequest,
     NotificationSettings,
 )
-from persistence.prepared import Prepared
+from persistence.prepared import UUIDS, Prepared
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,11 +198,7 @@ async def _load_choices(
 
 
 def _choices() -> Prepared:
-    wanted = (
-        func.unnest(bindparam("user_ids", type_=ARRAY(PG_UUID(as_uuid=True))))
-        .table_valued("user_id")
-        .render_derived(name="wanted")
-    )
+    wanted = func.unnest(bindparam("user_ids", type_=UUIDS)).table_valued("user_id").render_derived(name="wanted")
     chosen = (
         select(func.json_object_agg(NotificationPreference.channel, NotificationPreference.enabled))
         .where(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import asyncpg
 from sqlalchemy import any_, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.types import JSON
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, SessionTransaction
     from sqlalchemy.sql.compiler import SQLCompiler
     from sqlalchemy.sql.expression import ClauseElement
+    from sqlalchemy.types import TypeEngine
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 _MISSING = object()
@@ -41,6 +43,10 @@ class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no types
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+UUIDS: TypeEngine[Any] = ARRAY(PG_UUID(as_uuid=True))
+"""The type of a parameter holding a list of ids (``uuid[]``): to ``unnest`` or compare with ``= ANY``."""
 
 
 def one_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:

@@ -7,8 +7,7 @@ from collections import defaultdict
 from functools import cache
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import String, Uuid, any_, bindparam, case, func, literal, literal_column, null, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, any_, bindparam, case, func, literal, literal_column, null, select, union_all
 
 from api.attendance.lateness import late_now
 from api.attendance.policy import DEFAULTS
@@ -17,7 +16,7 @@ from api.incidents.board import SEVERITY_RANK
 from api.tasks.schemas import OPEN_STATUSES
 from api.workplaces.base import require_row
 from persistence.models import AttendanceRecord, Department, Incident, Task, User, Workplace, WorkPolicy
-from persistence.prepared import Prepared, one_of
+from persistence.prepared import UUIDS, Prepared, one_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -120,7 +119,7 @@ def _gather_statement() -> Prepared:
     """Clocked-in people, open incidents and overdue tasks at the workplaces ``:ids`` at ``:now``, as rows of
     one shape ``(kind, ord, workplace_id, item_id, user_id, label, status, grade, at)``, each part in its own
     order (``ord``). Built once: putting the statement together costs more than running it."""
-    ids = any_(bindparam("ids", type_=ARRAY(Uuid)))
+    ids = any_(bindparam("ids", type_=UUIDS))
     no_text = null().cast(String)
     people_order = (_RECORD.c.clock_in_at, _RECORD.c.id)
     people = select(
