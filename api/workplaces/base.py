@@ -33,6 +33,7 @@ __all__ = [
     "equal_to",
     "local_instant",
     "matching",
+    "missing_row",
     "require_aware",
     "require_row",
     "utc_now",
@@ -118,7 +119,12 @@ async def require_row(session: AsyncSession, model: Any, item_id: UUID, field: s
         statement = statement.where(getattr(model, name) == value)
     row = await session.scalar(statement)
     if row is None:
-        raise AppError(
-            "not_found", f"No {field.removesuffix('_id')} with this id.", status_code=404, details={"field": field}
-        )
+        raise missing_row(field)
     return row
+
+
+def missing_row(field: str) -> AppError:
+    """``not_found`` (404) naming ``field``: no row with the id it holds in the caller's tenant."""
+    return AppError(
+        "not_found", f"No {field.removesuffix('_id')} with this id.", status_code=404, details={"field": field}
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from api.errors import AppError
 from api.tasks.schemas import ChecklistItemResponse, TaskDetail, TaskResponse
 from api.tasks.services._base import announce, audit_task, check_worker, task_not_found, task_state
-from api.workplaces.base import utc_now
+from api.workplaces.base import missing_row, utc_now
 from persistence.models import Attachment, Role, Task, TaskChecklistItem, TaskDependency
 from persistence.prepared import Prepared, Row
 
@@ -92,9 +92,7 @@ async def _check_done(
         raise AppError("photo_required", "This task needs a photo as proof before it is done.", status_code=409)
     content_type = await _CONTENT_TYPE.scalar(db, attachment_id=photo_attachment_id)
     if content_type is None:
-        raise AppError(
-            "not_found", "No photo_attachment with this id.", status_code=404, details={"field": "photo_attachment_id"}
-        )
+        raise missing_row("photo_attachment_id")
     if not content_type.startswith("image/"):
         raise AppError(
             "photo_required", "The proof must be an image.", status_code=409, details={"content_type": content_type}
