@@ -72,10 +72,11 @@ def stage_entry(
         "personal_salt": salt,
         "personal_digest": digest,
     }
+    arguments = _INSERT.arguments(row)
     if isinstance(session, DriverTransaction):
-        _stage_on_driver(session, _INSERT.arguments(row), tenant_id)
+        _stage_on_driver(session, arguments, tenant_id)
         return
-    session.info.setdefault(_STAGED, []).append(_INSERT.arguments(row))
+    session.info.setdefault(_STAGED, []).append(arguments)
     note_audited_tenant(session.sync_session, tenant_id)
 
 

@@ -1,9 +1,8 @@
 """Approval rules: the state machine (:mod:`.flow`), approver rules and delegation lookups (:mod:`.approvers`),
 notifications and action links, timeouts, and the services behind the HTTP endpoints.
 
-What domain packages use: :func:`submit`, :func:`lock_open_request` and :func:`cancel_locked` in their own transaction,
-and
-:func:`register_subject` so their object follows the final decision.
+What domain packages use: :func:`submit`, :func:`lock_open_request` and :func:`cancel_locked` in their own
+transaction, and :func:`register_subject` so their object follows the final decision.
 """
 
 from api.approvals.services.delegations import DelegationService
