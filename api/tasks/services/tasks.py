@@ -1,5 +1,5 @@
-"""Tasks themselves: create, change, assign (notifying the assignee), move through their statuses, and the
-dependency graph, which never holds a cycle."""
+"""Tasks themselves: create, change, assign (notifying the assignee), and the dependency graph, which never
+holds a cycle. Their moves through the statuses are :mod:`api.tasks.services.status`."""
 
 from __future__ import annotations
 
